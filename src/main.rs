@@ -1,0 +1,45 @@
+use std::process::exit;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use mqrr::cli::Cli;
+use mqrr::error::exit;
+
+fn main() {
+    let start = std::time::Instant::now();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            exit(exit::OK);
+        }
+        Err(e) => {
+            if !std::env::args().any(|a| a == "--quiet") {
+                eprintln!("mqrr: {}", clap_error_line(&e));
+            }
+            exit(exit::USAGE);
+        }
+    };
+    let quiet = mqrr::is_quiet(&cli);
+    let code = match mqrr::run(cli, start) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            if let (false, Some(line)) = (quiet, e.message()) {
+                eprintln!("mqrr: {line}");
+            }
+            e.exit_code()
+        }
+    };
+    // Exit without unwinding: see connect::Session for why the client is
+    // never dropped.
+    exit(code);
+}
+
+/// clap's usage errors span several lines; a script wants one.
+fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("invalid command line");
+    let line = first.strip_prefix("error: ").unwrap_or(first);
+    mqrr::error::sanitize(line)
+}

@@ -1,0 +1,238 @@
+//! One request/response exchange: subscribe → publish → wait → disconnect.
+//!
+//! The deadline lives here: it starts when the process starts and covers
+//! every step, connecting included. Nothing sleeps; every wait is a select
+//! on the next event, the deadline, the resend timer and the signals.
+
+use std::time::Duration;
+
+use paho_mqtt as mqtt;
+use tokio::time::Instant;
+
+use crate::cli::Correlation;
+use crate::config::{ConnectionSettings, RequestSettings, has_wildcard, random_u64};
+use crate::connect::{Reconnect, Session, connect};
+use crate::error::{Error, Result};
+use crate::output::Output;
+use crate::signal::{Signals, until};
+
+/// How long the closing DISCONNECT may take once the outcome is known.
+const DISCONNECT_BOUND: Duration = Duration::from_millis(250);
+
+/// Runs the whole exchange; `start` is when the process started.
+pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instant) -> Result<()> {
+    if conn.protocol == crate::cli::Protocol::V311 && req.correlation == Correlation::Strict {
+        return Err(Error::Usage(
+            "--correlation strict needs MQTT 5, but -V 311 was given".into(),
+        ));
+    }
+    let deadline = req.timeout.map(|t| start + t);
+    let mut signals = Signals::new()?;
+    let session = tokio::select! {
+        s = connect(conn, deadline, Reconnect::Never) => s?,
+        sig = signals.recv() => return Err(Error::Interrupted(sig)),
+    };
+    let result = tokio::select! {
+        r = exchange(&session, req, deadline) => r,
+        sig = signals.recv() => Err(Error::Interrupted(sig)),
+    };
+    session.disconnect(DISCONNECT_BOUND).await;
+    result.map_err(|e| match e {
+        Error::Timeout(what) if what.is_empty() => Error::Timeout(format!(
+            "no response on {} within {}",
+            req.filter,
+            humantime::format_duration(req.timeout.unwrap_or_default())
+        )),
+        other => other,
+    })
+}
+
+/// The request as it goes on the wire; MQTT 5 properties only on MQTT 5.
+fn request_message(
+    session: &Session,
+    req: &RequestSettings,
+    correlation: Option<&[u8]>,
+) -> Result<mqtt::Message> {
+    let mut props = mqtt::Properties::new();
+    if session.v5 {
+        let bad = |e: mqtt::Error| Error::Usage(format!("request property: {e}"));
+        if let Some(data) = correlation {
+            props
+                .push_binary(mqtt::PropertyCode::CorrelationData, data.to_vec())
+                .map_err(bad)?;
+            if !has_wildcard(&req.filter) {
+                props
+                    .push_string(mqtt::PropertyCode::ResponseTopic, &req.filter)
+                    .map_err(bad)?;
+            }
+        }
+        for (k, v) in &req.user_properties {
+            props
+                .push_string_pair(mqtt::PropertyCode::UserProperty, k, v)
+                .map_err(bad)?;
+        }
+    }
+    Ok(mqtt::MessageBuilder::new()
+        .topic(&req.topic)
+        .payload(req.payload.as_slice())
+        .qos(req.qos)
+        .properties(props)
+        .finalize())
+}
+
+/// Subscribes, publishes, and waits for `req.count` matching responses.
+/// A timeout while waiting for the response comes back as
+/// `Timeout("")` for `run` to word.
+async fn exchange(
+    session: &Session,
+    req: &RequestSettings,
+    deadline: Option<Instant>,
+) -> Result<()> {
+    if !session.v5 && req.correlation == Correlation::Strict {
+        return Err(Error::Runtime(format!(
+            "--correlation strict needs MQTT 5, but {} speaks only 3.1.1",
+            session.display
+        )));
+    }
+    session
+        .subscribe(
+            std::slice::from_ref(&req.filter),
+            req.subscribe_qos,
+            req.retained,
+            deadline,
+        )
+        .await?;
+
+    let correlation: Option<Vec<u8>> = (session.v5 && req.correlation != Correlation::Off)
+        .then(|| [random_u64().to_be_bytes(), random_u64().to_be_bytes()].concat());
+    let message = request_message(session, req, correlation.as_deref())?;
+    publish(session, &message, deadline).await?;
+
+    let mut output = Output::new(req.output);
+    let mut received = 0u32;
+    let mut resend = req.resend.map(|every| {
+        let mut i = tokio::time::interval_at(Instant::now() + every, every);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
+    loop {
+        tokio::select! {
+            event = session.events.recv() => match event {
+                Ok(mqtt::Event::Message(msg)) => {
+                    let Some(data) = response_data(session, req, correlation.as_deref(), &msg) else {
+                        continue;
+                    };
+                    match output.write(msg.topic(), &data) {
+                        Ok(()) => {}
+                        // The reader is gone (`| head -1`): nothing more to do.
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                        Err(e) => return Err(Error::Runtime(format!("writing to stdout: {e}"))),
+                    }
+                    received += 1;
+                    if req.count != 0 && received >= req.count {
+                        return Ok(());
+                    }
+                }
+                Ok(mqtt::Event::ConnectionLost) | Ok(mqtt::Event::Disconnected { .. }) | Err(_) => {
+                    return Err(session.lost());
+                }
+                Ok(mqtt::Event::Connected) | Ok(mqtt::Event::Shutdown) => {}
+            },
+            _ = until(deadline) => {
+                return if req.count == 0 && received > 0 {
+                    Ok(())
+                } else {
+                    Err(Error::Timeout(String::new()))
+                };
+            }
+            _ = tick(&mut resend) => {
+                session.debug(|| format!("re-publishing the request on {}", req.topic));
+                publish(session, &message, deadline).await?;
+            }
+        }
+    }
+}
+
+/// The next resend tick, or never without `--resend`.
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn publish(
+    session: &Session,
+    message: &mqtt::Message,
+    deadline: Option<Instant>,
+) -> Result<()> {
+    session.debug(|| {
+        format!(
+            "PUBLISH {} (QoS {}, {} bytes)",
+            message.topic(),
+            message.qos(),
+            message.payload().len()
+        )
+    });
+    let token = session.client().publish(message.clone());
+    if message.qos() == mqtt::QoS::AtMostOnce {
+        // Nothing comes back for QoS 0; a failure shows as a lost connection.
+        return Ok(());
+    }
+    let what = || format!("PUBACK for {}", message.topic());
+    session
+        .within(deadline, token, what)
+        .await
+        .map_err(|e| match e {
+            Error::Refused(why) => Error::Refused(format!(
+                "{} refused the publish to {}: {why}",
+                session.display,
+                message.topic()
+            )),
+            other => other,
+        })
+}
+
+/// What to print for a message, or `None` when it is not our response.
+fn response_data<'m>(
+    session: &Session,
+    req: &RequestSettings,
+    ours: Option<&[u8]>,
+    msg: &'m mqtt::Message,
+) -> Option<std::borrow::Cow<'m, [u8]>> {
+    let skip = |why: &str| {
+        session.debug(|| format!("skipping message on {}: {why}", msg.topic()));
+        None
+    };
+    if msg.retained() && !req.retained {
+        return skip("retained");
+    }
+    if let Some(ours) = ours {
+        match msg
+            .properties()
+            .get_binary(mqtt::PropertyCode::CorrelationData)
+        {
+            Some(theirs) if theirs != ours => return skip("someone else's correlation data"),
+            None if req.correlation == Correlation::Strict => return skip("no correlation data"),
+            _ => {}
+        }
+    }
+    if let Some(prefix) = &req.prefix {
+        if !msg.payload().starts_with(prefix) {
+            return skip("payload does not start as expected");
+        }
+    }
+    session.debug(|| {
+        format!(
+            "received PUBLISH on {} ({} bytes)",
+            msg.topic(),
+            msg.payload().len()
+        )
+    });
+    match req.extractor.apply(msg.payload()) {
+        Some(data) => Some(data),
+        None => skip("no match"),
+    }
+}
