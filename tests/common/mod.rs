@@ -1,0 +1,410 @@
+//! Real parts for the integration tests: a mosquitto (or nats-server) on a
+//! free port that dies with its owner, a paho responder, and `mqrr()`.
+//!
+//! Every wait here is a condition polled with a bound, never a fixed nap.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use paho_mqtt as mqtt;
+
+/// The mqrr binary under test.
+pub fn mqrr() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("mqrr").expect("mqrr binary");
+    for var in [
+        "MQRR_HOST",
+        "MQRR_PORT",
+        "MQRR_URL",
+        "MQRR_USERNAME",
+        "MQRR_PASSWORD",
+        "TEDGE_CONFIG_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The mqrr binary as a std Command, for processes the test must signal or
+/// run many of at once.
+pub fn mqrr_std() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("mqrr"));
+    for var in [
+        "MQRR_HOST",
+        "MQRR_PORT",
+        "MQRR_URL",
+        "MQRR_USERNAME",
+        "MQRR_PASSWORD",
+        "TEDGE_CONFIG_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A port nobody listens on right now (never 1883).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().unwrap().port()
+}
+
+/// Polls `cond` every few milliseconds until it holds or `bound` passes.
+pub fn wait_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + bound;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond()
+}
+
+fn sbin(name: &str) -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    PathBuf::from(name)
+}
+
+/// A mosquitto on 127.0.0.1 and a free port, killed on Drop.
+pub struct Broker {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    extra: String,
+    child: Option<Child>,
+}
+
+impl Broker {
+    /// Anonymous, plain TCP.
+    pub fn start() -> Broker {
+        Broker::with_config("allow_anonymous true\n")
+    }
+
+    /// `extra` is appended to the listener line; `{dir}` in it is replaced
+    /// with the broker's temp directory (for ACL, password, cert files).
+    pub fn with_config(extra: &str) -> Broker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let extra = extra.replace("{dir}", dir.path().to_str().unwrap());
+        let mut b = Broker {
+            port: free_port(),
+            dir,
+            extra,
+            child: None,
+        };
+        b.spawn();
+        b
+    }
+
+    /// Writes a file into the broker's directory (before or after start).
+    pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    fn spawn(&mut self) {
+        let conf = self.dir.path().join("mosquitto.conf");
+        let text = format!(
+            "listener {} 127.0.0.1\n{}\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n",
+            self.port, self.extra
+        );
+        std::fs::write(&conf, text).unwrap();
+        let child = Command::new(sbin("mosquitto"))
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mosquitto (apt-get install mosquitto)");
+        self.child = Some(child);
+        let port = self.port;
+        assert!(
+            wait_until(Duration::from_secs(10), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
+            "mosquitto did not listen on {port}"
+        );
+    }
+
+    /// Kills the broker (SIGKILL) and waits until the port is closed.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the broker again on the same port with the same config.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    pub fn port_arg(&self) -> String {
+        self.port.to_string()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// nats-server with MQTT on (3.1.1 only: it refuses MQTT 5).
+pub struct Nats {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Nats {
+    pub fn start() -> Nats {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let conf = dir.path().join("nats.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "server_name: mqrr_test\nlisten: 127.0.0.1:{}\njetstream {{ store_dir: \"{}\" }}\nmqtt {{ listen: \"127.0.0.1:{port}\" }}\n",
+                free_port(),
+                dir.path().join("js").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(sbin("nats-server"))
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server (apt-get install nats-server)");
+        assert!(
+            wait_until(Duration::from_secs(15), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
+            "nats-server did not listen on {port}"
+        );
+        Nats { port, dir, child }
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A request as the responder saw it.
+pub struct Request<'a> {
+    pub topic: &'a str,
+    pub payload: &'a [u8],
+    pub msg: &'a mqtt::Message,
+}
+
+/// What a responder sends back for one request.
+pub struct Reply {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retained: bool,
+    pub qos: i32,
+    /// `None`: copy the request's correlation data (if any).
+    pub correlation: Option<Vec<u8>>,
+}
+
+impl Reply {
+    pub fn to(topic: &str, payload: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            topic: topic.to_string(),
+            payload: payload.into(),
+            retained: false,
+            qos: 0,
+            correlation: None,
+        }
+    }
+}
+
+/// A paho client in a thread that answers each request on `filter` with
+/// the replies `handler` returns. Subscribed (SUBACK received) when
+/// `start` returns.
+pub struct Responder {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    pub seen: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Responder {
+    pub fn start<F>(port: u16, filter: &str, v5: bool, handler: F) -> Responder
+    where
+        F: Fn(&Request) -> Vec<Reply> + Send + 'static,
+    {
+        let version = if v5 {
+            mqtt::MQTT_VERSION_5
+        } else {
+            mqtt::MQTT_VERSION_3_1_1
+        };
+        let client = mqtt::Client::new(
+            mqtt::CreateOptionsBuilder::new()
+                .server_uri(format!("tcp://127.0.0.1:{port}"))
+                .client_id(format!("responder-{}", free_port()))
+                .mqtt_version(version)
+                .persistence(None)
+                .finalize(),
+        )
+        .expect("responder client");
+        let rx = client.start_consuming();
+        let opts = mqtt::ConnectOptionsBuilder::with_mqtt_version(version)
+            .clean_start(v5)
+            .clean_session(!v5)
+            .finalize();
+        client.connect(opts).expect("responder connect");
+        client.subscribe(filter, 2).expect("responder subscribe");
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (stop2, seen2) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                let Ok(Some(msg)) = rx.recv_timeout(Duration::from_millis(20)) else {
+                    continue;
+                };
+                seen2.fetch_add(1, Ordering::SeqCst);
+                let req = Request {
+                    topic: msg.topic(),
+                    payload: msg.payload(),
+                    msg: &msg,
+                };
+                for reply in handler(&req) {
+                    let mut props = mqtt::Properties::new();
+                    let corr = reply.correlation.clone().or_else(|| {
+                        msg.properties()
+                            .get_binary(mqtt::PropertyCode::CorrelationData)
+                    });
+                    if let (true, Some(c)) = (v5, corr) {
+                        props
+                            .push_binary(mqtt::PropertyCode::CorrelationData, c)
+                            .unwrap();
+                    }
+                    let m = mqtt::MessageBuilder::new()
+                        .topic(&reply.topic)
+                        .payload(reply.payload)
+                        .qos(reply.qos)
+                        .retained(reply.retained)
+                        .properties(props)
+                        .finalize();
+                    let _ = client.publish(m);
+                }
+            }
+            let _ = client.disconnect(None);
+            // Paho's destructor joins its threads for ~1 s; a test helper
+            // need not pay that.
+            std::mem::forget(client);
+        });
+        Responder {
+            stop,
+            thread: Some(thread),
+            seen,
+        }
+    }
+
+    /// Echoes each request's payload to `reply_topic` (or its Response Topic).
+    pub fn echo(port: u16, filter: &str, reply_topic: &str) -> Responder {
+        let reply_topic = reply_topic.to_string();
+        Responder::start(port, filter, true, move |req| {
+            let topic = req
+                .msg
+                .properties()
+                .get_string(mqtt::PropertyCode::ResponseTopic)
+                .unwrap_or_else(|| reply_topic.clone());
+            vec![Reply::to(&topic, req.payload.to_vec())]
+        })
+    }
+
+    pub fn requests_seen(&self) -> usize {
+        self.seen.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Publishes with mosquitto_pub (a real third-party peer).
+pub fn mosquitto_pub(port: u16, topic: &str, payload: &str, retained: bool) {
+    let mut cmd = Command::new("mosquitto_pub");
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-t",
+        topic,
+        "-m",
+        payload,
+    ]);
+    if retained {
+        cmd.arg("-r");
+    }
+    let status = cmd
+        .status()
+        .expect("mosquitto_pub (apt-get install mosquitto-clients)");
+    assert!(status.success(), "mosquitto_pub failed");
+}
+
+/// Clears a retained message.
+pub fn clear_retained(port: u16, topic: &str) {
+    let status = Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            topic,
+            "-r",
+            "-n",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Writes `data` to a new temp file and returns it (kept alive by the handle).
+pub fn temp_file(data: &[u8]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(data).unwrap();
+    f.flush().unwrap();
+    f
+}
+
+/// Asserts that no output of a run mentions a panic.
+pub fn assert_no_panic(output: &std::process::Output) {
+    let all = [&output.stdout[..], &output.stderr[..]].concat();
+    let text = String::from_utf8_lossy(&all);
+    assert!(!text.contains("panicked"), "panic in output: {text}");
+    assert!(!text.contains("RUST_BACKTRACE"), "panic in output: {text}");
+}
