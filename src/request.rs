@@ -19,7 +19,15 @@ use crate::signal::{Signals, until};
 /// How long the closing DISCONNECT may take once the outcome is known.
 const DISCONNECT_BOUND: Duration = Duration::from_millis(250);
 
-/// Runs the whole exchange; `start` is when the process started.
+/// What a response handler wants next.
+pub enum Next {
+    /// Count this response and keep going until `-C` is reached.
+    Continue,
+    /// Stop now, successfully (the reader went away, or the caller has what it needs).
+    Stop,
+}
+
+/// Runs the general request mode; `start` is when the process started.
 pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instant) -> Result<()> {
     if conn.protocol == crate::cli::Protocol::V311 && req.correlation == Correlation::Strict {
         return Err(Error::Usage(
@@ -27,24 +35,50 @@ pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instan
         ));
     }
     let deadline = req.timeout.map(|t| start + t);
+    let mut output = Output::new(req.output);
+    let mut print = |topic: &str, data: &[u8]| match output.write(topic, data) {
+        Ok(()) => Ok(Next::Continue),
+        // The reader is gone (`| head -1`): nothing more to do.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Next::Stop),
+        Err(e) => Err(Error::Runtime(format!("writing to stdout: {e}"))),
+    };
+    with_session(conn, deadline, async |session| {
+        exchange(session, req, deadline, &mut print).await
+    })
+    .await
+    .map_err(|e| match e {
+        Error::Timeout(what) if what.is_empty() => Error::Timeout(no_response(req)),
+        other => other,
+    })
+}
+
+/// The timeout message for the response wait.
+pub fn no_response(req: &RequestSettings) -> String {
+    format!(
+        "no response on {} within {}",
+        req.filter,
+        humantime::format_duration(req.timeout.unwrap_or_default())
+    )
+}
+
+/// Connects, runs `body`, and disconnects cleanly whatever `body` returned;
+/// SIGINT/SIGTERM at any point end it as `Error::Interrupted`.
+pub async fn with_session<T>(
+    conn: &ConnectionSettings,
+    deadline: Option<Instant>,
+    body: impl AsyncFnOnce(&Session) -> Result<T>,
+) -> Result<T> {
     let mut signals = Signals::new()?;
     let session = tokio::select! {
         s = connect(conn, deadline, Reconnect::Never) => s?,
         sig = signals.recv() => return Err(Error::Interrupted(sig)),
     };
     let result = tokio::select! {
-        r = exchange(&session, req, deadline) => r,
+        r = body(&session) => r,
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
     session.disconnect(DISCONNECT_BOUND).await;
-    result.map_err(|e| match e {
-        Error::Timeout(what) if what.is_empty() => Error::Timeout(format!(
-            "no response on {} within {}",
-            req.filter,
-            humantime::format_duration(req.timeout.unwrap_or_default())
-        )),
-        other => other,
-    })
+    result
 }
 
 /// The request as it goes on the wire; MQTT 5 properties only on MQTT 5.
@@ -80,13 +114,14 @@ fn request_message(
         .finalize())
 }
 
-/// Subscribes, publishes, and waits for `req.count` matching responses.
-/// A timeout while waiting for the response comes back as
-/// `Timeout("")` for `run` to word.
-async fn exchange(
+/// Subscribes, publishes, and hands each matching response to `handle`
+/// until `req.count` were handled. A timeout while waiting for the response
+/// comes back as `Timeout("")` for the caller to word.
+pub async fn exchange(
     session: &Session,
     req: &RequestSettings,
     deadline: Option<Instant>,
+    handle: &mut dyn FnMut(&str, &[u8]) -> Result<Next>,
 ) -> Result<()> {
     if !session.v5 && req.correlation == Correlation::Strict {
         return Err(Error::Runtime(format!(
@@ -108,7 +143,6 @@ async fn exchange(
     let message = request_message(session, req, correlation.as_deref())?;
     publish(session, &message, deadline).await?;
 
-    let mut output = Output::new(req.output);
     let mut received = 0u32;
     let mut resend = req.resend.map(|every| {
         let mut i = tokio::time::interval_at(Instant::now() + every, every);
@@ -122,11 +156,8 @@ async fn exchange(
                     let Some(data) = response_data(session, req, correlation.as_deref(), &msg) else {
                         continue;
                     };
-                    match output.write(msg.topic(), &data) {
-                        Ok(()) => {}
-                        // The reader is gone (`| head -1`): nothing more to do.
-                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-                        Err(e) => return Err(Error::Runtime(format!("writing to stdout: {e}"))),
+                    if let Next::Stop = handle(msg.topic(), &data)? {
+                        return Ok(());
                     }
                     received += 1;
                     if req.count != 0 && received >= req.count {

@@ -106,6 +106,29 @@ impl Broker {
         b
     }
 
+    /// Like `with_config`, but first writes `files` (name, content) into the
+    /// broker's directory, for configs that name them (`{dir}/acl`).
+    pub fn with_files(files: &[(&str, &[u8])], extra: &str) -> Broker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, content) in files {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        let extra = extra.replace("{dir}", dir.path().to_str().unwrap());
+        let mut b = Broker {
+            port: free_port(),
+            dir,
+            extra,
+            child: None,
+        };
+        b.spawn();
+        b
+    }
+
+    /// A file in the broker's directory (its path, whether or not it exists).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     /// Writes a file into the broker's directory (before or after start).
     pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
         let p = self.dir.path().join(name);
@@ -258,6 +281,21 @@ impl Responder {
     where
         F: Fn(&Request) -> Vec<Reply> + Send + 'static,
     {
+        Responder::start_as(port, filter, v5, None, handler)
+    }
+
+    /// As `start`, logging in with `credentials` (user, password) when the
+    /// broker refuses anonymous clients.
+    pub fn start_as<F>(
+        port: u16,
+        filter: &str,
+        v5: bool,
+        credentials: Option<(&str, &str)>,
+        handler: F,
+    ) -> Responder
+    where
+        F: Fn(&Request) -> Vec<Reply> + Send + 'static,
+    {
         let version = if v5 {
             mqtt::MQTT_VERSION_5
         } else {
@@ -273,10 +311,12 @@ impl Responder {
         )
         .expect("responder client");
         let rx = client.start_consuming();
-        let opts = mqtt::ConnectOptionsBuilder::with_mqtt_version(version)
-            .clean_start(v5)
-            .clean_session(!v5)
-            .finalize();
+        let mut opts = mqtt::ConnectOptionsBuilder::with_mqtt_version(version);
+        opts.clean_start(v5).clean_session(!v5);
+        if let Some((user, pass)) = credentials {
+            opts.user_name(user).password(pass);
+        }
+        let opts = opts.finalize();
         client.connect(opts).expect("responder connect");
         client.subscribe(filter, 2).expect("responder subscribe");
         let stop = Arc::new(AtomicBool::new(false));
@@ -330,6 +370,25 @@ impl Responder {
     pub fn echo(port: u16, filter: &str, reply_topic: &str) -> Responder {
         let reply_topic = reply_topic.to_string();
         Responder::start(port, filter, true, move |req| {
+            let topic = req
+                .msg
+                .properties()
+                .get_string(mqtt::PropertyCode::ResponseTopic)
+                .unwrap_or_else(|| reply_topic.clone());
+            vec![Reply::to(&topic, req.payload.to_vec())]
+        })
+    }
+
+    /// As `echo`, logging in with `user` and `pass`.
+    pub fn echo_as(
+        port: u16,
+        filter: &str,
+        reply_topic: &str,
+        user: &str,
+        pass: &str,
+    ) -> Responder {
+        let reply_topic = reply_topic.to_string();
+        Responder::start_as(port, filter, true, Some((user, pass)), move |req| {
             let topic = req
                 .msg
                 .properties()

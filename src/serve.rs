@@ -1,0 +1,344 @@
+//! `mqrr serve`: the responder half of request/response.
+//!
+//! Subscribes to the request filters and answers each request on its
+//! Response Topic (or `--reply-topic`), copying the Correlation Data, with
+//! the request payload, a fixed text, or a command's stdout. Meant to run
+//! for weeks: Paho reconnects with capped backoff and we resubscribe; a
+//! request that cannot be answered costs one stderr line, never the server.
+
+use std::path::Path;
+use std::time::Duration;
+
+use paho_mqtt as mqtt;
+use tokio::io::AsyncWriteExt;
+use tokio::task::JoinSet;
+
+use crate::cli::ServeArgs;
+use crate::config::{ConnectionSettings, check_filter, check_topic};
+use crate::connect::{Reconnect, Session, connect};
+use crate::error::{Error, Result, sanitize};
+use crate::signal::Signals;
+
+/// Longest wait between reconnect attempts (spec §5).
+const RECONNECT_CAP: Duration = Duration::from_secs(30);
+/// How long a reply's PUBACK or a resubscription may take.
+const BROKER_BOUND: Duration = Duration::from_secs(10);
+
+/// What a request is answered with.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Echo,
+    Fixed(Vec<u8>),
+    Command(Vec<String>),
+}
+
+/// `serve`, checked.
+pub struct Settings {
+    pub conn: ConnectionSettings,
+    pub filters: Vec<String>,
+    pub qos: i32,
+    pub reply_topic: Option<String>,
+    pub count: Option<u64>,
+    pub jobs: usize,
+    pub exec_timeout: Duration,
+    pub answer: Answer,
+    pub quiet: bool,
+}
+
+impl Settings {
+    pub fn from_args(a: &ServeArgs) -> Result<Self> {
+        let conn = ConnectionSettings::from_args(&a.connection)?;
+        for f in &a.topic {
+            check_filter("-t", f)?;
+        }
+        if let Some(t) = &a.reply_topic {
+            check_topic("--reply-topic", t)?;
+        }
+        let answer = if a.echo {
+            Answer::Echo
+        } else if let Some(text) = &a.reply {
+            Answer::Fixed(text.clone().into_bytes())
+        } else if !a.command.is_empty() {
+            check_program(&a.command[0])?;
+            Answer::Command(a.command.clone())
+        } else {
+            return Err(Error::Usage(
+                "serve needs one of --echo, --reply TEXT or -- CMD [ARG...]".into(),
+            ));
+        };
+        if a.count == Some(0) {
+            return Err(Error::Usage("-C: 0 replies would exit at once".into()));
+        }
+        if a.exec_timeout.is_zero() {
+            return Err(Error::Usage("--exec-timeout: must be more than 0".into()));
+        }
+        Ok(Settings {
+            conn,
+            filters: a.topic.clone(),
+            qos: i32::from(a.qos),
+            reply_topic: a.reply_topic.clone(),
+            count: a.count,
+            jobs: a.jobs as usize,
+            exec_timeout: a.exec_timeout,
+            answer,
+            quiet: a.connection.quiet,
+        })
+    }
+
+    fn warn(&self, msg: &str) {
+        warn(self.quiet, msg);
+    }
+}
+
+fn warn(quiet: bool, msg: &str) {
+    if !quiet {
+        eprintln!("mqrr: {}", sanitize(msg));
+    }
+}
+
+/// A command that cannot be found is bad input, found before connecting.
+fn check_program(program: &str) -> Result<()> {
+    let runnable = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    let found = if program.contains('/') {
+        runnable(Path::new(program))
+    } else {
+        std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).any(|dir| runnable(&dir.join(program))))
+            .unwrap_or(false)
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!("command not found: {program}")))
+    }
+}
+
+/// Serves until `-C` replies were sent or a signal arrives (exit 0 after a
+/// clean DISCONNECT). Only the first connection failing is an error.
+pub async fn run(s: &Settings) -> Result<()> {
+    let mut signals = Signals::new()?;
+    let session = tokio::select! {
+        r = connect(&s.conn, None, Reconnect::UpTo(RECONNECT_CAP)) => r?,
+        _ = signals.recv() => return Ok(()),
+    };
+    let result = tokio::select! {
+        r = serve(&session, s) => r,
+        _ = signals.recv() => Ok(()),
+    };
+    session.disconnect(Duration::from_millis(500)).await;
+    result
+}
+
+async fn serve(session: &Session, s: &Settings) -> Result<()> {
+    session.subscribe(&s.filters, s.qos, false, None).await?;
+    session.debug(|| format!("serving {}", s.filters.join(" ")));
+    let mut jobs: JoinSet<bool> = JoinSet::new();
+    let mut replied = 0u64;
+    let mut lost_at: Option<std::time::Instant> = None;
+    loop {
+        tokio::select! {
+            event = session.events.recv(), if jobs.len() < s.jobs => match event {
+                Ok(mqtt::Event::Message(msg)) => {
+                    // A retained request is an old one; answering it on every
+                    // reconnect would repeat its side effects.
+                    if msg.retained() {
+                        continue;
+                    }
+                    if let Some(job) = plan(session, s, &msg) {
+                        jobs.spawn(job);
+                    }
+                }
+                Ok(mqtt::Event::ConnectionLost) | Ok(mqtt::Event::Disconnected { .. }) => {
+                    if lost_at.is_none() {
+                        s.warn(&format!("lost the connection to {}; reconnecting", session.display));
+                        lost_at = Some(std::time::Instant::now());
+                    }
+                }
+                Ok(mqtt::Event::Connected) => {
+                    // Clean sessions: the broker forgot our subscriptions.
+                    if let Some(t) = lost_at.take() {
+                        let deadline = tokio::time::Instant::now() + BROKER_BOUND;
+                        session.subscribe(&s.filters, s.qos, false, Some(deadline)).await?;
+                        s.warn(&format!(
+                            "reconnected to {} after {} ms; serving again",
+                            session.display,
+                            t.elapsed().as_millis()
+                        ));
+                    }
+                }
+                Ok(mqtt::Event::Shutdown) | Err(_) => return Err(session.lost()),
+            },
+            Some(done) = jobs.join_next() => {
+                if let Ok(true) = done {
+                    replied += 1;
+                    if s.count.is_some_and(|n| replied >= n) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Works out where and what to answer; `None` (with a warning) when the
+/// request cannot be answered.
+fn plan(
+    session: &Session,
+    s: &Settings,
+    msg: &mqtt::Message,
+) -> Option<impl std::future::Future<Output = bool> + Send + 'static> {
+    let props = msg.properties();
+    let reply_topic = props
+        .get_string(mqtt::PropertyCode::ResponseTopic)
+        .or_else(|| s.reply_topic.clone());
+    let Some(reply_topic) = reply_topic else {
+        s.warn(&format!(
+            "request on {} has no Response Topic; skipped (give --reply-topic for MQTT 3.1.1 requesters)",
+            msg.topic()
+        ));
+        return None;
+    };
+    let correlation = props.get_binary(mqtt::PropertyCode::CorrelationData);
+    session.debug(|| {
+        format!(
+            "request on {} ({} bytes), replying on {reply_topic}",
+            msg.topic(),
+            msg.payload().len()
+        )
+    });
+    let client = session.client().clone();
+    let v5 = session.v5;
+    let (answer, quiet, qos, timeout) = (s.answer.clone(), s.quiet, s.qos, s.exec_timeout);
+    let (topic, payload) = (msg.topic().to_string(), msg.payload().to_vec());
+    Some(async move {
+        let body = match answer {
+            Answer::Echo => payload,
+            Answer::Fixed(text) => text,
+            Answer::Command(argv) => {
+                let env = [
+                    ("MQRR_TOPIC", topic.clone()),
+                    ("MQRR_RESPONSE_TOPIC", reply_topic.clone()),
+                    (
+                        "MQRR_CORRELATION_DATA",
+                        hex(correlation.as_deref().unwrap_or_default()),
+                    ),
+                ];
+                match run_command(&argv, payload, &env, timeout).await {
+                    Ok(out) => out,
+                    Err(why) => {
+                        warn(quiet, &format!("request on {topic}: {why}; no reply sent"));
+                        return false;
+                    }
+                }
+            }
+        };
+        let mut reply_props = mqtt::Properties::new();
+        if let (true, Some(c)) = (v5, correlation) {
+            if reply_props
+                .push_binary(mqtt::PropertyCode::CorrelationData, c)
+                .is_err()
+            {
+                warn(quiet, "correlation data too long to copy; no reply sent");
+                return false;
+            }
+        }
+        let reply = mqtt::MessageBuilder::new()
+            .topic(&reply_topic)
+            .payload(body)
+            .qos(qos)
+            .properties(reply_props)
+            .finalize();
+        match tokio::time::timeout(BROKER_BOUND, client.publish(reply)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                warn(quiet, &format!("reply on {reply_topic} not sent: {e}"));
+                false
+            }
+            Err(_) => {
+                warn(
+                    quiet,
+                    &format!("reply on {reply_topic} not acknowledged in time"),
+                );
+                false
+            }
+        }
+    })
+}
+
+/// Runs `argv` without a shell, the request payload on stdin; its stdout,
+/// less one trailing newline (as `$(…)` would), is the reply.
+async fn run_command(
+    argv: &[String],
+    payload: Vec<u8>,
+    env: &[(&str, String)],
+    timeout: Duration,
+) -> std::result::Result<Vec<u8>, String> {
+    let program = &argv[0];
+    let mut child = tokio::process::Command::new(program)
+        .args(&argv[1..])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // Written alongside the read below, so a command that answers
+        // before reading all of a large payload cannot deadlock us.
+        tokio::spawn(async move {
+            let _ = stdin.write_all(&payload).await;
+        });
+    }
+    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => return Err(format!("{program}: {e}")),
+        // Dropping the future kills the child (kill_on_drop).
+        Err(_) => {
+            return Err(format!(
+                "{program} ran longer than --exec-timeout {}",
+                humantime::format_duration(timeout)
+            ));
+        }
+    };
+    if !output.status.success() {
+        return Err(format!("{program} failed ({})", output.status));
+    }
+    let mut out = output.stdout;
+    if out.last() == Some(&b'\n') {
+        out.pop();
+    }
+    Ok(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lowercase_pairs() {
+        assert_eq!(hex(&[0x00, 0xab, 0x7f]), "00ab7f");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn missing_programs_are_usage_errors() {
+        assert!(check_program("sh").is_ok());
+        assert!(check_program("/bin/sh").is_ok());
+        assert_eq!(
+            check_program("no-such-program-mqrr")
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! thin-edge.io's `tedge.toml` as connection defaults for `c8y-token`.
+//!
+//! On a thin-edge device the local broker may need TLS or credentials; the
+//! user should not have to repeat what tedge already knows. Flags (and
+//! `MQRR_*` variables) win over the file; a missing file is normal, a
+//! broken one is a usage error naming the file and the key.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::Connection;
+use crate::error::{Error, Result};
+
+/// What mqrr takes from tedge.toml.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TedgeConfig {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub ca_file: Option<PathBuf>,
+    pub ca_dir: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub topic_prefix: Option<String>,
+}
+
+/// `$TEDGE_CONFIG_DIR/tedge.toml`, else `/etc/tedge/tedge.toml`.
+pub fn config_path() -> PathBuf {
+    let dir = std::env::var_os("TEDGE_CONFIG_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/tedge"));
+    dir.join("tedge.toml")
+}
+
+/// Reads the file; `Ok(None)` when there is none.
+pub fn load(path: &Path) -> Result<Option<TedgeConfig>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Usage(format!("{}: {e}", path.display()))),
+    };
+    parse(&text)
+        .map(Some)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+}
+
+fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
+    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        e.message()
+            .lines()
+            .next()
+            .unwrap_or("not valid TOML")
+            .to_string()
+    })?;
+    let string = |key: &str| -> std::result::Result<Option<String>, String> {
+        match lookup(&doc, key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("{key}: expected a string")),
+        }
+    };
+    let path = |key: &str| string(key).map(|s| s.map(PathBuf::from));
+    let port = match lookup(&doc, "mqtt.client.port") {
+        None => None,
+        Some(toml::Value::Integer(p)) => Some(
+            u16::try_from(*p)
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or("mqtt.client.port: not a port number")?,
+        ),
+        Some(_) => return Err("mqtt.client.port: expected an integer".into()),
+    };
+    Ok(TedgeConfig {
+        host: string("mqtt.client.host")?,
+        port,
+        ca_file: path("mqtt.client.auth.ca_file")?,
+        ca_dir: path("mqtt.client.auth.ca_dir")?,
+        cert_file: path("mqtt.client.auth.cert_file")?,
+        key_file: path("mqtt.client.auth.key_file")?,
+        username: string("mqtt.client.auth.username")?,
+        password_file: path("mqtt.client.auth.password_file")?,
+        topic_prefix: string("c8y.bridge.topic_prefix")?,
+    })
+}
+
+/// A dotted key, whether the file wrote it as tables or dotted keys.
+fn lookup<'a>(doc: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
+    let mut parts = key.split('.');
+    let mut value = doc.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_table()?.get(part)?;
+    }
+    Some(value)
+}
+
+impl TedgeConfig {
+    /// Fills what the user left unset.
+    pub fn apply(&self, c: &mut Connection) {
+        if c.url.is_none() && c.unix.is_none() {
+            fill(&mut c.host, &self.host);
+            fill(&mut c.port, &self.port);
+        }
+        fill(&mut c.cafile, &self.ca_file);
+        fill(&mut c.capath, &self.ca_dir);
+        if c.cert.is_none() && c.key.is_none() {
+            fill(&mut c.cert, &self.cert_file);
+            fill(&mut c.key, &self.key_file);
+        }
+        if c.username.is_none() {
+            fill(&mut c.username, &self.username);
+            if c.password.is_none() {
+                fill(&mut c.password_file, &self.password_file);
+            }
+        }
+    }
+}
+
+fn fill<T: Clone>(slot: &mut Option<T>, default: &Option<T>) {
+    if slot.is_none() {
+        *slot = default.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tables_and_dotted_keys() {
+        let c = parse(
+            "[mqtt.client]\nhost = \"broker.local\"\nport = 8883\n\
+             [mqtt.client.auth]\nca_file = \"/etc/ca.pem\"\n\
+             [c8y]\nbridge.topic_prefix = \"c8y-2\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.host.as_deref(), Some("broker.local"));
+        assert_eq!(c.port, Some(8883));
+        assert_eq!(c.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(c.topic_prefix.as_deref(), Some("c8y-2"));
+    }
+
+    #[test]
+    fn broken_files_name_the_key() {
+        assert_eq!(
+            parse("[mqtt.client]\nport = \"x\"\n").unwrap_err(),
+            "mqtt.client.port: expected an integer"
+        );
+        assert_eq!(
+            parse("[mqtt.client]\nport = 70000\n").unwrap_err(),
+            "mqtt.client.port: not a port number"
+        );
+        assert!(parse("[mqtt\n").is_err());
+    }
+
+    #[test]
+    fn flags_win() {
+        let t = TedgeConfig {
+            host: Some("tedge-host".into()),
+            port: Some(1884),
+            ..Default::default()
+        };
+        let mut c = Connection {
+            port: Some(9999),
+            ..Default::default()
+        };
+        t.apply(&mut c);
+        assert_eq!(c.host.as_deref(), Some("tedge-host"));
+        assert_eq!(c.port, Some(9999));
+    }
+}
