@@ -36,19 +36,26 @@ const CACHE_MIN_VALID: Duration = Duration::from_secs(60);
 impl Settings {
     pub fn from_args(args: &C8yTokenArgs) -> Result<Self> {
         let mut connection = args.connection.clone();
-        let mut prefix = args.prefix.clone();
+        // Where the prefix came from, for the error message if it is bad.
+        let mut prefix = args.prefix.clone().map(|p| (p, "--prefix".to_string()));
         if !args.no_tedge_config {
             let path = crate::tedge::config_path();
             if let Some(tedge) = crate::tedge::load(&path)? {
                 tedge.apply(&mut connection);
-                prefix = prefix.or(tedge.topic_prefix);
+                let from_file = format!("{}: c8y.bridge.topic_prefix", path.display());
+                prefix = prefix.or(tedge.topic_prefix.map(|p| (p, from_file)));
             }
         }
-        let prefix = prefix.unwrap_or_else(|| "c8y".into());
+        let (prefix, source) = prefix.unwrap_or_else(|| ("c8y".into(), "--prefix".into()));
         let conn = ConnectionSettings::from_args(&connection)?;
         let topic = format!("{prefix}/s/uat");
         let filter = format!("{prefix}/s/dat");
-        crate::config::check_topic("--prefix", &topic)?;
+        if prefix.is_empty() || prefix.contains(['+', '#', '\0']) {
+            return Err(Error::Usage(format!(
+                "{source} {prefix:?}: a topic prefix must be non-empty, without wildcards"
+            )));
+        }
+        crate::config::check_topic(&source, &topic)?;
         if args.resend.is_zero() {
             return Err(Error::Usage(
                 "--resend: interval must be more than 0".into(),

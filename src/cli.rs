@@ -241,11 +241,11 @@ pub struct RequestArgs {
     pub qos: u8,
 
     /// Overall deadline from start, connecting included: 5 (seconds), 500ms, 1m30s; 0 waits forever
-    #[arg(short = 'W', long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Request")]
+    #[arg(short = 'W', long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, allow_negative_numbers = true, help_heading = "Request")]
     pub timeout: Duration,
 
     /// Publish the request again at this interval while waiting
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Request")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_negative_numbers = true, help_heading = "Request")]
     pub resend: Option<Duration>,
 
     /// Exit after N matching responses; 0 collects until the deadline
@@ -302,6 +302,7 @@ pub struct RequestArgs {
         short = 'f',
         long,
         value_name = "LIST",
+        allow_hyphen_values = true,
         help_heading = "Match and extract"
     )]
     pub fields: Option<String>,

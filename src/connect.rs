@@ -37,7 +37,7 @@ impl Session {
 
     pub fn debug(&self, what: impl FnOnce() -> String) {
         if self.debug {
-            eprintln!("mqrr: debug: {}", crate::error::sanitize(&what()));
+            trace(&what());
         }
     }
 
@@ -52,8 +52,29 @@ impl Session {
             .reason_code(mqtt::ReasonCode::Success)
             .timeout(Duration::ZERO)
             .finalize();
-        let _ = tokio::time::timeout(bound, self.client.disconnect(opts)).await;
+        let done = tokio::time::timeout(bound, self.client.disconnect(opts)).await;
+        self.debug(|| {
+            format!(
+                "DISCONNECT {}",
+                if done.is_ok() {
+                    "sent"
+                } else {
+                    "not confirmed in time"
+                }
+            )
+        });
     }
+}
+
+/// When the process started, for the timestamps of `--debug` lines.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// One `--debug` line, stamped with milliseconds since start.
+fn trace(msg: &str) {
+    let ms = STARTED
+        .get()
+        .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+    eprintln!("mqrr: debug: {ms:8.3} ms {}", crate::error::sanitize(msg));
 }
 
 static GLOBAL_INIT: Once = Once::new();
@@ -95,7 +116,7 @@ pub async fn connect(
     let debug = settings.debug;
     let trace = |msg: String| {
         if debug {
-            eprintln!("mqrr: debug: {}", crate::error::sanitize(&msg));
+            trace(&msg);
         }
     };
 

@@ -111,6 +111,11 @@ impl FieldList {
 
 fn split_bytes<'a>(mut s: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
     let mut parts = Vec::new();
+    if delimiter.is_empty() {
+        // Nothing to split on (the CLI refuses an empty -d; this keeps the
+        // library total).
+        return vec![s];
+    }
     while let Some(at) = s.windows(delimiter.len()).position(|w| w == delimiter) {
         parts.push(&s[..at]);
         s = &s[at + delimiter.len()..];

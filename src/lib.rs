@@ -22,6 +22,7 @@ use error::{Error, Result};
 /// Runs the command line. `start` is when the process started: the `-W`
 /// deadline counts from there.
 pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
+    let _ = connect::STARTED.set(start);
     match cli.command {
         None => {
             let conn = ConnectionSettings::from_args(&cli.connection)?;

@@ -36,10 +36,20 @@ fn main() {
     exit(code);
 }
 
-/// clap's usage errors span several lines; a script wants one.
+/// clap's usage errors span several lines; a script wants one. When the
+/// first line ends in a colon ("the following required arguments were not
+/// provided:"), the indented lines under it are what it is about.
 fn clap_error_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or("invalid command line");
-    let line = first.strip_prefix("error: ").unwrap_or(first);
-    mqrr::error::sanitize(line)
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("invalid command line");
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    if line.ends_with(':') {
+        let items: Vec<&str> = lines
+            .take_while(|l| l.starts_with(' '))
+            .map(str::trim)
+            .collect();
+        line = format!("{} {}", line, items.join(", "));
+    }
+    mqrr::error::sanitize(&line)
 }

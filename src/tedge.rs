@@ -54,14 +54,14 @@ fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
             .to_string()
     })?;
     let string = |key: &str| -> std::result::Result<Option<String>, String> {
-        match lookup(&doc, key) {
+        match lookup(&doc, key)? {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(format!("{key}: expected a string")),
         }
     };
     let path = |key: &str| string(key).map(|s| s.map(PathBuf::from));
-    let port = match lookup(&doc, "mqtt.client.port") {
+    let port = match lookup(&doc, "mqtt.client.port")? {
         None => None,
         Some(toml::Value::Integer(p)) => Some(
             u16::try_from(*p)
@@ -84,14 +84,28 @@ fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
     })
 }
 
-/// A dotted key, whether the file wrote it as tables or dotted keys.
-fn lookup<'a>(doc: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
-    let mut parts = key.split('.');
-    let mut value = doc.get(parts.next()?)?;
-    for part in parts {
-        value = value.as_table()?.get(part)?;
+/// A dotted key, whether the file wrote it as tables or dotted keys; a
+/// non-table on the way (`c8y.bridge = 5`) is an error naming it.
+fn lookup<'a>(
+    doc: &'a toml::Table,
+    key: &str,
+) -> std::result::Result<Option<&'a toml::Value>, String> {
+    let mut table = doc;
+    let mut path = Vec::new();
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(*part);
+        let Some(value) = table.get(*part) else {
+            return Ok(None);
+        };
+        if i == parts.len() - 1 {
+            return Ok(Some(value));
+        }
+        table = value
+            .as_table()
+            .ok_or_else(|| format!("{}: expected a table", path.join(".")))?;
     }
-    Some(value)
+    Ok(None)
 }
 
 impl TedgeConfig {
@@ -151,6 +165,10 @@ mod tests {
             "mqtt.client.port: not a port number"
         );
         assert!(parse("[mqtt\n").is_err());
+        assert_eq!(
+            parse("[c8y]\nbridge = 5\n").unwrap_err(),
+            "c8y.bridge: expected a table"
+        );
     }
 
     #[test]

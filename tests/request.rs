@@ -1,8 +1,68 @@
 //! Request mode against a real mosquitto: the round trip and its options.
+//!
+//! Every test starts its own broker (and responder) so that no test sees
+//! another's messages; topics are unique per test anyway, to make a stray
+//! message obvious in a debug trace.
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use common::*;
+use paho_mqtt as mqtt;
+
+/// What a test responder records of each request it saw.
+type Log<T> = Arc<Mutex<Vec<T>>>;
+
+fn log<T>() -> Log<T> {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn taken<T: Clone>(log: &Log<T>) -> Vec<T> {
+    log.lock().unwrap().clone()
+}
+
+/// An MQTT 5 responder answering every request on `topic` with each of
+/// `payloads`, in order, on `resp` (correlation data copied back).
+fn replying(port: u16, topic: &str, resp: &str, payloads: &[&[u8]]) -> Responder {
+    let resp = resp.to_string();
+    let payloads: Vec<Vec<u8>> = payloads.iter().map(|p| p.to_vec()).collect();
+    Responder::start(port, topic, true, move |_| {
+        payloads
+            .iter()
+            .map(|p| Reply::to(&resp, p.clone()))
+            .collect()
+    })
+}
+
+/// An MQTT 5 responder that echoes each request on `resp` and records its
+/// payload.
+fn recording_echo(port: u16, topic: &str, resp: &str) -> (Responder, Log<Vec<u8>>) {
+    let payloads = log();
+    let seen = payloads.clone();
+    let resp = resp.to_string();
+    let r = Responder::start(port, topic, true, move |req| {
+        seen.lock().unwrap().push(req.payload.to_vec());
+        vec![Reply::to(&resp, req.payload.to_vec())]
+    });
+    (r, payloads)
+}
+
+/// Runs mqrr against a fresh broker whose responder answers with
+/// `payloads`, adding `extra` to `-p PORT -t ex/req -e ex/resp`.
+fn extract(payloads: &[&[u8]], extra: &[&str]) -> assert_cmd::assert::Assert {
+    let broker = Broker::start();
+    let _r = replying(broker.port, "ex/req", "ex/resp", payloads);
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "ex/req", "-e", "ex/resp"])
+        .args(["-W", "5s"])
+        .args(extra)
+        .assert()
+}
+
+// ---- round trip ----------------------------------------------------------
 
 #[test]
 fn echo_round_trip_prints_the_reply() {
@@ -22,5 +82,772 @@ fn echo_round_trip_prints_the_reply() {
         .assert()
         .success()
         .stdout("hello\n")
+        .stderr("");
+}
+
+#[test]
+fn c8y_token_line_prints_the_token_and_sends_an_empty_request() {
+    let broker = Broker::start();
+    let requests = log();
+    let seen = requests.clone();
+    let _r = Responder::start(broker.port, "c8y/s/uat", true, move |req| {
+        seen.lock().unwrap().push(req.payload.to_vec());
+        vec![Reply::to("c8y/s/dat", "71,aaa.bbb.ccc")]
+    });
+    mqrr()
+        .args(["-t", "c8y/s/uat", "-e", "c8y/s/dat", "-f", "2-"])
+        .args(["-p", &broker.port_arg()])
+        .assert()
+        .code(0)
+        .stdout("aaa.bbb.ccc\n")
+        .stderr("");
+    assert_eq!(taken(&requests), vec![Vec::<u8>::new()]);
+}
+
+#[test]
+fn mqtt5_request_carries_the_response_topic_and_correlation_data() {
+    let broker = Broker::start();
+    let props = log();
+    let seen = props.clone();
+    let _r = Responder::start(broker.port, "rt/req", true, move |req| {
+        let p = req.msg.properties();
+        seen.lock().unwrap().push((
+            p.get_string(mqtt::PropertyCode::ResponseTopic),
+            p.get_binary(mqtt::PropertyCode::CorrelationData),
+        ));
+        vec![Reply::to("rt/resp", "ok")]
+    });
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "rt/req", "-e", "rt/resp"])
+        .assert()
+        .code(0)
+        .stdout("ok\n")
+        .stderr("");
+    let props = taken(&props);
+    assert_eq!(props.len(), 1);
+    assert_eq!(props[0].0.as_deref(), Some("rt/resp"));
+    let correlation = props[0].1.clone().expect("correlation data");
+    assert!(!correlation.is_empty());
+}
+
+// ---- extraction ----------------------------------------------------------
+
+#[test]
+fn json_pointer_to_a_string_prints_it_raw() {
+    extract(
+        &[br#"{"data":[{"value":"x y"}]}"#],
+        &["-j", "/data/0/value"],
+    )
+    .code(0)
+    .stdout("x y\n")
+    .stderr("");
+}
+
+#[test]
+fn json_pointer_to_an_object_prints_compact_json() {
+    extract(
+        &[br#"{ "data" : { "a" : 1, "b" : [ true, null, "s" ] } }"#],
+        &["-j", "/data"],
+    )
+    .code(0)
+    .stdout("{\"a\":1,\"b\":[true,null,\"s\"]}\n")
+    .stderr("");
+}
+
+#[test]
+fn json_pointer_to_an_object_keeps_the_key_order() {
+    extract(&[br#"{"data":{"z":1,"a":2}}"#], &["-j", "/data"])
+        .code(0)
+        .stdout("{\"z\":1,\"a\":2}\n")
+        .stderr("");
+}
+
+#[test]
+fn json_pointer_skips_non_json_and_missing_pointers() {
+    extract(
+        &[b"not json", br#"{"other":1}"#, br#"{"value":7}"#],
+        &["-j", "/value"],
+    )
+    .code(0)
+    .stdout("7\n")
+    .stderr("");
+}
+
+#[test]
+fn regex_with_a_group_prints_group_one() {
+    extract(&[b"temp=21C"], &["-r", r"temp=(\d+)"])
+        .code(0)
+        .stdout("21\n")
+        .stderr("");
+}
+
+#[test]
+fn regex_without_a_group_prints_the_whole_match() {
+    extract(&[b"temp=21C"], &["-r", r"\d+C"])
+        .code(0)
+        .stdout("21C\n")
+        .stderr("");
+}
+
+#[test]
+fn regex_skips_messages_that_do_not_match() {
+    extract(&[b"status=busy", b"temp=21C"], &["-r", r"temp=(\d+)"])
+        .code(0)
+        .stdout("21\n")
+        .stderr("");
+}
+
+#[test]
+fn regex_matches_a_non_utf8_payload() {
+    extract(&[b"\xff\xfe id=42 \x00"], &["-r", r"id=(\d+)"])
+        .code(0)
+        .stdout("42\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_single_field() {
+    extract(&[b"a,b,c,d"], &["-f", "2"])
+        .code(0)
+        .stdout("b\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_open_ended_range_from_n() {
+    extract(&[b"a,b,c,d"], &["-f", "2-"])
+        .code(0)
+        .stdout("b,c,d\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_range_up_to_m() {
+    extract(&[b"a,b,c,d"], &["--fields=-2"])
+        .code(0)
+        .stdout("a,b\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_range_up_to_m_as_a_separate_argument() {
+    extract(&[b"a,b,c,d"], &["-f", "-2"])
+        .code(0)
+        .stdout("a,b\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_list_prints_in_input_order() {
+    extract(&[b"a,b,c,d"], &["-f", "4,1,2-3"])
+        .code(0)
+        .stdout("a,b,c,d\n")
+        .stderr("");
+    extract(&[b"a,b,c,d"], &["-f", "3,1"])
+        .code(0)
+        .stdout("a,c\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_with_another_delimiter() {
+    extract(&[b"a:b,c:d"], &["-f", "2", "-d", ":"])
+        .code(0)
+        .stdout("b,c\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_cut_each_line_of_a_multi_line_payload() {
+    extract(&[b"a,b,c\nd,e,f\ng,h,i"], &["-f", "2"])
+        .code(0)
+        .stdout("b\ne\nh\n")
+        .stderr("");
+}
+
+#[test]
+fn fields_line_without_delimiter_prints_whole() {
+    extract(&[b"plain text"], &["-f", "2"])
+        .code(0)
+        .stdout("plain text\n")
+        .stderr("");
+}
+
+#[test]
+fn json_then_regex_then_fields_run_in_that_order() {
+    // Any other order fails: the regex does not match the raw JSON's
+    // field 2, and the fields of the regex input are not `b`.
+    extract(
+        &[br#"{"line":"id v=a;b;c"}"#],
+        &["-f", "2", "-d", ";", "-r", "v=(.*)", "-j", "/line"],
+    )
+    .code(0)
+    .stdout("b\n")
+    .stderr("");
+}
+
+// ---- deadline ------------------------------------------------------------
+
+#[test]
+fn no_response_times_out_with_27_within_the_deadline() {
+    let broker = Broker::start();
+    let start = Instant::now();
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "to/req", "-e", "to/resp"])
+        .args(["-W", "500ms"])
+        .assert()
+        .code(27)
+        .stdout("")
+        .stderr("mqrr: no response on to/resp within 500ms\n");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(500),
+        "gave up early: {took:?}"
+    );
+    assert!(took < Duration::from_secs(3), "too slow: {took:?}");
+}
+
+#[test]
+fn timeout_in_plain_seconds_is_seconds() {
+    let broker = Broker::start();
+    let start = Instant::now();
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "tos/req", "-e", "tos/resp"])
+        .args(["-W", "2"])
+        .assert()
+        .code(27)
+        .stdout("")
+        .stderr("mqrr: no response on tos/resp within 2s\n");
+    let took = start.elapsed();
+    assert!(took >= Duration::from_secs(2), "gave up early: {took:?}");
+    assert!(took < Duration::from_secs(5), "too slow: {took:?}");
+}
+
+// ---- retained ------------------------------------------------------------
+
+/// Proves with mosquitto_sub that the broker holds `payload` retained on
+/// `topic`, so that a test ignoring it does not pass by accident.
+fn assert_retained(port: u16, topic: &str, payload: &str) {
+    let out = std::process::Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", topic])
+        .args(["-C", "1", "-W", "5"])
+        .output()
+        .expect("mosquitto_sub (apt-get install mosquitto-clients)");
+    assert_eq!(out.stdout, format!("{payload}\n").as_bytes(), "{out:?}");
+}
+
+fn stale_retained_is_ignored(version: &str) {
+    let broker = Broker::start();
+    mosquitto_pub(broker.port, "ret/resp", "stale", true);
+    assert_retained(broker.port, "ret/resp", "stale");
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "ret/req", "-e", "ret/resp"])
+        .args(["-V", version, "-W", "500ms"])
+        .assert()
+        .code(27)
+        .stdout("")
+        .stderr("mqrr: no response on ret/resp within 500ms\n");
+}
+
+fn live_reply_wins_over_retained(version: &str) {
+    let broker = Broker::start();
+    mosquitto_pub(broker.port, "retl/resp", "stale", true);
+    let _r = replying(broker.port, "retl/req", "retl/resp", &[b"live"]);
+    mqrr()
+        .args([
+            "-p",
+            &broker.port_arg(),
+            "-t",
+            "retl/req",
+            "-e",
+            "retl/resp",
+        ])
+        .args(["-V", version, "-W", "5s"])
+        .assert()
+        .code(0)
+        .stdout("live\n")
+        .stderr("");
+}
+
+fn retained_flag_accepts_retained(version: &str) {
+    let broker = Broker::start();
+    mosquitto_pub(broker.port, "reta/resp", "stale", true);
+    mqrr()
+        .args([
+            "-p",
+            &broker.port_arg(),
+            "-t",
+            "reta/req",
+            "-e",
+            "reta/resp",
+        ])
+        .args(["-V", version, "-W", "5s", "--retained"])
+        .assert()
+        .code(0)
+        .stdout("stale\n")
+        .stderr("");
+}
+
+#[test]
+fn stale_retained_response_is_ignored_on_mqtt5() {
+    stale_retained_is_ignored("5");
+}
+
+#[test]
+fn stale_retained_response_is_ignored_on_mqtt311() {
+    stale_retained_is_ignored("311");
+}
+
+#[test]
+fn live_reply_is_printed_not_the_retained_one_on_mqtt5() {
+    live_reply_wins_over_retained("5");
+}
+
+#[test]
+fn live_reply_is_printed_not_the_retained_one_on_mqtt311() {
+    live_reply_wins_over_retained("311");
+}
+
+#[test]
+fn retained_option_accepts_a_retained_response_on_mqtt5() {
+    retained_flag_accepts_retained("5");
+}
+
+#[test]
+fn retained_option_accepts_a_retained_response_on_mqtt311() {
+    retained_flag_accepts_retained("311");
+}
+
+// ---- payloads ------------------------------------------------------------
+
+fn all_bytes() -> Vec<u8> {
+    (0..=255u8).collect()
+}
+
+#[test]
+fn stdin_payload_is_sent_and_printed_byte_exact() {
+    let broker = Broker::start();
+    let (_r, requests) = recording_echo(broker.port, "bin/req", "bin/resp");
+    let out = mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "bin/req", "-e", "bin/resp"])
+        .args(["-s", "-N"])
+        .write_stdin(all_bytes())
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stdout, all_bytes());
+    assert_eq!(out.stderr, b"");
+    assert_eq!(taken(&requests), vec![all_bytes()]);
+}
+
+#[test]
+fn file_payload_is_sent_and_printed_byte_exact() {
+    let broker = Broker::start();
+    let (_r, requests) = recording_echo(broker.port, "binf/req", "binf/resp");
+    let file = temp_file(&all_bytes());
+    let out = mqrr()
+        .args([
+            "-p",
+            &broker.port_arg(),
+            "-t",
+            "binf/req",
+            "-e",
+            "binf/resp",
+        ])
+        .arg("--file")
+        .arg(file.path())
+        .arg("-N")
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stdout, all_bytes());
+    assert_eq!(out.stderr, b"");
+    assert_eq!(taken(&requests), vec![all_bytes()]);
+}
+
+// ---- response filter and output -----------------------------------------
+
+#[test]
+fn wildcard_response_filter_matches_and_verbose_prints_the_topic() {
+    let broker = Broker::start();
+    let response_topics = log();
+    let seen = response_topics.clone();
+    let _r = Responder::start(broker.port, "wc/req", true, move |req| {
+        seen.lock().unwrap().push(
+            req.msg
+                .properties()
+                .get_string(mqtt::PropertyCode::ResponseTopic),
+        );
+        vec![Reply::to("resp/x", req.payload.to_vec())]
+    });
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "wc/req", "-e", "resp/+"])
+        .args(["-m", "payload", "-v"])
+        .assert()
+        .code(0)
+        .stdout("resp/x payload\n")
+        .stderr("");
+    // A filter is no topic to reply on.
+    assert_eq!(taken(&response_topics), vec![None]);
+}
+
+#[test]
+fn count_three_prints_three_responses_and_stops() {
+    extract(&[b"one", b"two", b"three", b"four"], &["-C", "3"])
+        .code(0)
+        .stdout("one\ntwo\nthree\n")
+        .stderr("");
+}
+
+#[test]
+fn count_zero_collects_until_the_deadline_and_succeeds() {
+    let broker = Broker::start();
+    let _r = replying(broker.port, "c0/req", "c0/resp", &[b"one", b"two"]);
+    let start = Instant::now();
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "c0/req", "-e", "c0/resp"])
+        .args(["-C", "0", "-W", "1s"])
+        .assert()
+        .code(0)
+        .stdout("one\ntwo\n")
+        .stderr("");
+    let took = start.elapsed();
+    assert!(took >= Duration::from_secs(1), "stopped early: {took:?}");
+    assert!(took < Duration::from_secs(4), "too slow: {took:?}");
+}
+
+#[test]
+fn count_zero_without_any_response_times_out() {
+    let broker = Broker::start();
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "c0n/req", "-e", "c0n/resp"])
+        .args(["-C", "0", "-W", "500ms"])
+        .assert()
+        .code(27)
+        .stdout("")
+        .stderr("mqrr: no response on c0n/resp within 500ms\n");
+}
+
+// ---- correlation ---------------------------------------------------------
+
+#[test]
+fn reply_with_foreign_correlation_data_is_dropped() {
+    let broker = Broker::start();
+    let _r = Responder::start(broker.port, "cor/req", true, |_| {
+        let mut foreign = Reply::to("cor/resp", "foreign");
+        foreign.correlation = Some(b"someone-else".to_vec());
+        vec![foreign, Reply::to("cor/resp", "ours")]
+    });
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "cor/req", "-e", "cor/resp"])
+        .args(["-V", "5", "-W", "5s"])
+        .assert()
+        .code(0)
+        .stdout("ours\n")
+        .stderr("");
+}
+
+/// A 3.1.1 responder: its replies carry no correlation data at all.
+fn uncorrelated(port: u16, topic: &str, resp: &str) -> Responder {
+    let resp = resp.to_string();
+    Responder::start(port, topic, false, move |_| {
+        vec![Reply::to(&resp, "uncorrelated")]
+    })
+}
+
+#[test]
+fn strict_correlation_ignores_a_reply_without_correlation_data() {
+    let broker = Broker::start();
+    let r = uncorrelated(broker.port, "cs/req", "cs/resp");
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "cs/req", "-e", "cs/resp"])
+        .args(["-V", "5", "-W", "500ms", "--correlation", "strict"])
+        .assert()
+        .code(27)
+        .stdout("")
+        .stderr("mqrr: no response on cs/resp within 500ms\n");
+    assert_eq!(r.requests_seen(), 1);
+}
+
+#[test]
+fn auto_correlation_accepts_a_reply_without_correlation_data() {
+    let broker = Broker::start();
+    let _r = uncorrelated(broker.port, "ca/req", "ca/resp");
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "ca/req", "-e", "ca/resp"])
+        .args(["-V", "5", "-W", "5s"])
+        .assert()
+        .code(0)
+        .stdout("uncorrelated\n")
+        .stderr("");
+}
+
+#[test]
+fn correlation_off_accepts_foreign_correlation_data() {
+    let broker = Broker::start();
+    let correlations = log();
+    let seen = correlations.clone();
+    let _r = Responder::start(broker.port, "co/req", true, move |req| {
+        seen.lock().unwrap().push(
+            req.msg
+                .properties()
+                .get_binary(mqtt::PropertyCode::CorrelationData),
+        );
+        let mut foreign = Reply::to("co/resp", "foreign");
+        foreign.correlation = Some(b"someone-else".to_vec());
+        vec![foreign]
+    });
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "co/req", "-e", "co/resp"])
+        .args(["-V", "5", "-W", "5s", "--correlation", "off"])
+        .assert()
+        .code(0)
+        .stdout("foreign\n")
+        .stderr("");
+    // off sends none, too.
+    assert_eq!(taken(&correlations), vec![None]);
+}
+
+// ---- resend, QoS ---------------------------------------------------------
+
+#[test]
+fn resend_publishes_again_until_answered() {
+    let broker = Broker::start();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let calls2 = calls.clone();
+    let r = Responder::start(broker.port, "rs/req", true, move |_| {
+        if calls2.fetch_add(1, Ordering::SeqCst) == 0 {
+            vec![] // the first request goes unanswered
+        } else {
+            vec![Reply::to("rs/resp", "second time")]
+        }
+    });
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "rs/req", "-e", "rs/resp"])
+        .args(["--resend", "200ms", "-W", "5s"])
+        .assert()
+        .code(0)
+        .stdout("second time\n")
+        .stderr("");
+    assert!(r.requests_seen() >= 2, "seen {}", r.requests_seen());
+}
+
+fn qos_round_trip(qos: &str, expect: mqtt::QoS) {
+    let broker = Broker::start();
+    let qoss = log();
+    let seen = qoss.clone();
+    let _r = Responder::start(broker.port, "qos/req", true, move |req| {
+        seen.lock().unwrap().push(req.msg.qos());
+        vec![Reply::to("qos/resp", req.payload.to_vec())]
+    });
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "qos/req", "-e", "qos/resp"])
+        .args(["-q", qos, "-m", "hi", "-W", "5s"])
+        .assert()
+        .code(0)
+        .stdout("hi\n")
+        .stderr("");
+    // The responder subscribed with QoS 2, so it gets the request's own QoS.
+    assert_eq!(taken(&qoss), vec![expect]);
+}
+
+#[test]
+fn qos1_round_trip() {
+    qos_round_trip("1", mqtt::QoS::AtLeastOnce);
+}
+
+#[test]
+fn qos2_round_trip() {
+    qos_round_trip("2", mqtt::QoS::ExactlyOnce);
+}
+
+// ---- connection ----------------------------------------------------------
+
+#[test]
+fn no_broker_exits_3_fast_naming_host_and_port() {
+    let port = free_port();
+    let start = Instant::now();
+    let out = mqrr()
+        .args(["-p", &port.to_string(), "-t", "nb/req", "-e", "nb/resp"])
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(out.stdout, b"");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("mqrr: "), "{stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(stderr.contains(&format!("localhost:{port}")), "{stderr:?}");
+    assert!(took < Duration::from_secs(1), "too slow: {took:?}");
+}
+
+#[test]
+fn auto_protocol_falls_back_to_311_on_nats() {
+    let nats = Nats::start();
+    let _r = Responder::start(nats.port, "nats/req", false, |_| {
+        vec![Reply::to("nats/resp", "from nats")]
+    });
+    mqrr()
+        .args(["-p", &nats.port.to_string(), "-t", "nats/req"])
+        .args(["-e", "nats/resp", "-V", "auto", "-W", "10s"])
+        .assert()
+        .code(0)
+        .stdout("from nats\n")
+        .stderr("");
+}
+
+#[test]
+fn mqtt5_only_against_nats_cannot_connect() {
+    let nats = Nats::start();
+    let out = mqrr()
+        .args(["-p", &nats.port.to_string(), "-t", "nats5/req"])
+        .args(["-e", "nats5/resp", "-V", "5", "-W", "10s"])
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(out.stdout, b"");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("mqrr: "), "{stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.contains(&format!("localhost:{}", nats.port)),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn user_properties_reach_the_responder() {
+    let broker = Broker::start();
+    let pairs = log();
+    let seen = pairs.clone();
+    let _r = Responder::start(broker.port, "up/req", true, move |req| {
+        let props = req.msg.properties();
+        seen.lock().unwrap().extend(
+            props
+                .iter(mqtt::PropertyCode::UserProperty)
+                .filter_map(|p| p.get_string_pair()),
+        );
+        vec![Reply::to("up/resp", "ok")]
+    });
+    mqrr()
+        .args(["-p", &broker.port_arg(), "-t", "up/req", "-e", "up/resp"])
+        .args(["--user-property", "k=v", "--user-property", "team=edge=ops"])
+        .assert()
+        .code(0)
+        .stdout("ok\n")
+        .stderr("");
+    assert_eq!(
+        taken(&pairs),
+        vec![
+            ("k".to_string(), "v".to_string()),
+            ("team".to_string(), "edge=ops".to_string()),
+        ]
+    );
+}
+
+// ---- usage ---------------------------------------------------------------
+
+/// Bad input dies with exit 2 before any connect: the port has no broker,
+/// so a connect attempt would show as exit 3.
+#[test]
+fn bad_input_is_a_usage_error_before_any_network() {
+    let port = free_port().to_string();
+    let url = format!("mqtt://localhost:{port}");
+    let p: &[&str] = &["-p", &port];
+    let te: &[&str] = &["-p", &port, "-t", "a", "-e", "b"];
+    // (extra args, a word the message must name)
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        ([p, &["-t", "a/+", "-e", "b"]].concat(), "a/+"),
+        ([p, &["-t", "", "-e", "b"]].concat(), "-t"),
+        ([p, &["-t", "a", "-e", "a/#/b"]].concat(), "a/#/b"),
+        ([te, &["-q", "3"]].concat(), "qos"),
+        ([te, &["-W", "abc"]].concat(), "abc"),
+        ([te, &["-W", "-1"]].concat(), "-1"),
+        ([te, &["--timeout=-1"]].concat(), "-1"),
+        ([te, &["--resend", "0"]].concat(), "--resend"),
+        ([te, &["-f", "0"]].concat(), "-f"),
+        ([te, &["-f", "3-1"]].concat(), "3-1"),
+        ([te, &["-f", ""]].concat(), "-f"),
+        ([te, &["-f", "1", "-d", ""]].concat(), "-d"),
+        ([te, &["-r", "("]].concat(), "-r"),
+        ([te, &["-j", "abc"]].concat(), "abc"),
+        ([te, &["-m", "x", "-s"]].concat(), "stdin"),
+        (
+            [te, &["-m", "x", "--file", "/etc/hostname"]].concat(),
+            "file",
+        ),
+        ([te, &["--file", "/nonexistent"]].concat(), "/nonexistent"),
+        ([te, &["-V", "4"]].concat(), "4"),
+        (vec!["-p", "0", "-t", "a", "-e", "b"], "port"),
+        (vec!["-p", "70000", "-t", "a", "-e", "b"], "70000"),
+        (vec!["--url", "http://x", "-t", "a", "-e", "b"], "url"),
+        (
+            vec!["-L", &url, "-h", "localhost", "-t", "a", "-e", "b"],
+            "url",
+        ),
+        ([p, &["-e", "b"]].concat(), ""),
+        ([p, &["-t", "a"]].concat(), ""),
+        ([te, &["--bogus"]].concat(), "--bogus"),
+        ([te, &["-C", "abc"]].concat(), "abc"),
+        ([te, &["--correlation", "maybe"]].concat(), "maybe"),
+        ([te, &["--user-property", "novalue"]].concat(), "novalue"),
+        ([te, &["--cafile", "/nonexistent"]].concat(), "/nonexistent"),
+        (
+            [te, &["-u", "u", "--password-file", "/nonexistent"]].concat(),
+            "/nonexistent",
+        ),
+    ];
+    for (args, names) in cases {
+        let out = mqrr().args(&args).write_stdin("").output().unwrap();
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert_eq!(out.stdout, b"", "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("mqrr: "), "{args:?}: {stderr:?}");
+        assert!(stderr.ends_with('\n'), "{args:?}: {stderr:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(
+            stderr.contains(names),
+            "{args:?}: {stderr:?} names no {names}"
+        );
+    }
+}
+
+#[test]
+fn missing_required_option_is_named() {
+    let port = free_port().to_string();
+    for (args, names) in [(["-e", "b"], "--topic"), (["-t", "a"], "--response-topic")] {
+        let out = mqrr().args(["-p", &port]).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(
+            stderr.contains(names),
+            "{args:?}: {stderr:?} names no {names}"
+        );
+    }
+}
+
+#[test]
+fn help_prints_usage_on_stdout() {
+    let out = mqrr().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Usage: mqrr"), "{stdout}");
+    assert!(stdout.contains("--response-topic"), "{stdout}");
+    assert_eq!(out.stderr, b"");
+}
+
+#[test]
+fn version_prints_name_and_version_on_stdout() {
+    mqrr()
+        .arg("--version")
+        .assert()
+        .code(0)
+        .stdout(format!("mqrr {}\n", env!("CARGO_PKG_VERSION")))
         .stderr("");
 }

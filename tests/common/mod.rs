@@ -312,7 +312,13 @@ impl Responder {
         .expect("responder client");
         let rx = client.start_consuming();
         let mut opts = mqtt::ConnectOptionsBuilder::with_mqtt_version(version);
-        opts.clean_start(v5).clean_session(!v5);
+        // One of the two only: paho's clean_session() resets the version to
+        // its 3.1.1 default, and a "v5" responder would speak 3.1.1.
+        if v5 {
+            opts.clean_start(true);
+        } else {
+            opts.clean_session(true);
+        }
         if let Some((user, pass)) = credentials {
             opts.user_name(user).password(pass);
         }
