@@ -246,7 +246,8 @@ async fn try_connect(
         b.ssl_options(ssl.finalize());
     }
     if let Reconnect::UpTo(cap) = reconnect {
-        b.automatic_reconnect(Duration::from_millis(500), cap);
+        // Paho counts whole seconds here: 1 s is its shortest retry.
+        b.automatic_reconnect(Duration::from_secs(1), cap);
     }
     if let Some(d) = deadline {
         // Paho counts whole seconds; the tokio deadline below is exact.

@@ -94,11 +94,13 @@ fn request_message(
             props
                 .push_binary(mqtt::PropertyCode::CorrelationData, data.to_vec())
                 .map_err(bad)?;
-            if !has_wildcard(&req.filter) {
-                props
-                    .push_string(mqtt::PropertyCode::ResponseTopic, &req.filter)
-                    .map_err(bad)?;
-            }
+        }
+        // A responder needs somewhere to answer, correlation or not; a
+        // filter with wildcards is not a topic it could publish on.
+        if !has_wildcard(&req.filter) {
+            props
+                .push_string(mqtt::PropertyCode::ResponseTopic, &req.filter)
+                .map_err(bad)?;
         }
         for (k, v) in &req.user_properties {
             props

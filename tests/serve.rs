@@ -1,0 +1,882 @@
+//! `mqrr serve` against a real mosquitto: answer modes, correlation, failing
+//! commands, concurrency, signals, broker restarts and bad input.
+//!
+//! Each test runs its own broker and its own server; every wait is a
+//! condition polled with a bound.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::*;
+use paho_mqtt as mqtt;
+
+/// A running `mqrr serve`, subscribed when `start` returns, killed on Drop.
+/// Its stderr is collected by a thread so a test can wait for a line.
+struct Server {
+    child: Child,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// `mqrr serve -h 127.0.0.1 -p PORT --debug ARGS...`, waited for until it
+    /// reports that it is serving (SUBACK received).
+    fn start(port: u16, args: &[&str]) -> Server {
+        let server = Server::spawn(port, args);
+        assert!(
+            server.wait_stderr(Duration::from_secs(10), "serving"),
+            "mqrr serve never started serving; stderr:\n{}",
+            server.stderr()
+        );
+        server
+    }
+
+    /// As `start`, without waiting for anything.
+    fn spawn(port: u16, args: &[&str]) -> Server {
+        let mut child = mqrr_std()
+            .args([
+                "serve",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "--debug",
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mqrr serve");
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Server {
+            child,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// The stderr lines that are not `--debug` trace: the diagnostics a
+    /// user without `--debug` would see.
+    fn diagnostics(&self) -> Vec<String> {
+        self.stderr()
+            .lines()
+            .filter(|l| !l.starts_with("mqrr: debug:"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn wait_stderr(&self, bound: Duration, needle: &str) -> bool {
+        wait_until(bound, || self.stderr().contains(needle))
+    }
+
+    /// Sends a signal (`TERM`, `INT`) with kill(1).
+    fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill(1)");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits at most `bound` for the server to exit by itself.
+    fn wait_exit(&mut self, bound: Duration) -> Option<ExitStatus> {
+        let mut status = None;
+        wait_until(bound, || {
+            status = self.child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        if status.is_some() {
+            if let Some(r) = self.reader.take() {
+                let _ = r.join();
+            }
+        }
+        status
+    }
+
+    fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
+}
+
+/// `mqrr -h 127.0.0.1 -p PORT -t TOPIC -e RESPONSE -m MSG -W TIMEOUT`.
+fn request(
+    port: u16,
+    topic: &str,
+    response: &str,
+    msg: &str,
+    timeout: &str,
+) -> assert_cmd::Command {
+    let mut cmd = mqrr();
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-t",
+        topic,
+        "-e",
+        response,
+        "-m",
+        msg,
+        "-W",
+        timeout,
+    ]);
+    cmd
+}
+
+/// What a paho MQTT 5 requester got back for one request.
+struct Answered {
+    payload: Vec<u8>,
+    correlation: Option<Vec<u8>>,
+}
+
+/// Publishes one MQTT 5 request on `topic` with a Response Topic and (when
+/// given) Correlation Data, and returns the first message on `response` (subscribed
+/// before publishing), or panics after 5 s.
+fn paho_request(
+    port: u16,
+    topic: &str,
+    response: &str,
+    payload: &[u8],
+    corr: Option<&[u8]>,
+) -> Answered {
+    let client = mqtt::Client::new(
+        mqtt::CreateOptionsBuilder::new()
+            .server_uri(format!("tcp://127.0.0.1:{port}"))
+            .client_id(format!("requester-{}", free_port()))
+            .mqtt_version(mqtt::MQTT_VERSION_5)
+            .persistence(None)
+            .finalize(),
+    )
+    .expect("paho client");
+    let rx = client.start_consuming();
+    client
+        .connect(
+            mqtt::ConnectOptionsBuilder::with_mqtt_version(mqtt::MQTT_VERSION_5)
+                .clean_start(true)
+                .finalize(),
+        )
+        .expect("paho connect");
+    client.subscribe(response, 1).expect("paho subscribe");
+    let mut props = mqtt::Properties::new();
+    props
+        .push_string(mqtt::PropertyCode::ResponseTopic, response)
+        .unwrap();
+    if let Some(corr) = corr {
+        props
+            .push_binary(mqtt::PropertyCode::CorrelationData, corr.to_vec())
+            .unwrap();
+    }
+    client
+        .publish(
+            mqtt::MessageBuilder::new()
+                .topic(topic)
+                .payload(payload)
+                .qos(1)
+                .properties(props)
+                .finalize(),
+        )
+        .expect("paho publish");
+    let msg = rx
+        .recv_timeout(Duration::from_secs(5))
+        .ok()
+        .flatten()
+        .expect("no reply within 5 s");
+    let _ = client.disconnect(None);
+    Answered {
+        payload: msg.payload().to_vec(),
+        correlation: msg
+            .properties()
+            .get_binary(mqtt::PropertyCode::CorrelationData),
+    }
+}
+
+// --- answer modes --------------------------------------------------------
+
+#[test]
+fn mosquitto_rr_gets_its_payload_echoed() {
+    let broker = Broker::start();
+    let _server = Server::start(broker.port, &["-t", "svc/echo", "--echo"]);
+    let out = std::process::Command::new("mosquitto_rr")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port_arg(),
+            "-t",
+            "svc/echo",
+            "-e",
+            "svc/echo/reply",
+            "-m",
+            "x",
+            "-W",
+            "5",
+        ])
+        .output()
+        .expect("mosquitto_rr (apt-get install mosquitto-clients)");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "x\n");
+}
+
+#[test]
+fn command_stdout_is_the_reply() {
+    let broker = Broker::start();
+    let _server = Server::start(broker.port, &["-t", "svc/upper", "--", "tr", "a-z", "A-Z"]);
+    request(broker.port, "svc/upper", "svc/upper/r", "hello", "5s")
+        .assert()
+        .success()
+        .stdout("HELLO\n");
+}
+
+#[test]
+fn requester_with_correlation_off_still_gets_an_answer() {
+    // `--correlation off` drops the Correlation Data, not the Response Topic.
+    let broker = Broker::start();
+    let _server = Server::start(broker.port, &["-t", "svc/off", "--echo"]);
+    request(broker.port, "svc/off", "svc/off/r", "plain", "5s")
+        .args(["--correlation", "off"])
+        .assert()
+        .success()
+        .stdout("plain\n");
+}
+
+#[test]
+fn fixed_reply_ignores_the_payload() {
+    let broker = Broker::start();
+    let _server = Server::start(broker.port, &["-t", "svc/fixed", "--reply", "pong"]);
+    request(broker.port, "svc/fixed", "svc/fixed/r", "ping", "5s")
+        .assert()
+        .success()
+        .stdout("pong\n");
+    request(
+        broker.port,
+        "svc/fixed",
+        "svc/fixed/r",
+        "anything else",
+        "5s",
+    )
+    .assert()
+    .success()
+    .stdout("pong\n");
+}
+
+#[test]
+fn every_filter_given_with_t_is_served() {
+    let broker = Broker::start();
+    let _server = Server::start(broker.port, &["-t", "svc/a", "-t", "svc/b/+", "--echo"]);
+    request(broker.port, "svc/a", "r/a", "one", "5s")
+        .assert()
+        .success()
+        .stdout("one\n");
+    request(broker.port, "svc/b/x", "r/b", "two", "5s")
+        .assert()
+        .success()
+        .stdout("two\n");
+}
+
+// --- MQTT 3.1.1 requesters -------------------------------------------------
+
+#[test]
+fn v311_requester_is_answered_on_reply_topic() {
+    let broker = Broker::start();
+    let _server = Server::start(
+        broker.port,
+        &["-t", "svc/old", "--reply-topic", "svc/old/r", "--echo"],
+    );
+    request(broker.port, "svc/old", "svc/old/r", "q", "5s")
+        .args(["-V", "311"])
+        .assert()
+        .success()
+        .stdout("q\n");
+}
+
+#[test]
+fn v311_request_without_reply_topic_is_skipped_with_a_warning() {
+    let broker = Broker::start();
+    let mut server = Server::start(broker.port, &["-t", "svc/old", "--echo"]);
+    request(broker.port, "svc/old", "svc/old/r", "q", "1s")
+        .args(["-V", "311"])
+        .assert()
+        .code(27)
+        .stdout("");
+    assert!(
+        server.wait_stderr(Duration::from_secs(5), "no Response Topic"),
+        "no warning; stderr:\n{}",
+        server.stderr()
+    );
+    let warnings = server.diagnostics();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("mqrr: "), "{warnings:?}");
+    assert!(warnings[0].contains("svc/old"), "{warnings:?}");
+    assert!(server.is_running(), "the server died on a skipped request");
+    // An MQTT 5 requester is still answered.
+    request(broker.port, "svc/old", "svc/old/r", "v5", "5s")
+        .assert()
+        .success()
+        .stdout("v5\n");
+}
+
+// --- correlation data and the command's environment ------------------------
+
+#[test]
+fn binary_correlation_data_is_copied_to_the_reply() {
+    let broker = Broker::start();
+    let _server = Server::start(broker.port, &["-t", "svc/corr", "--echo"]);
+    let corr = [0u8, 255, 1, 254];
+    let got = paho_request(broker.port, "svc/corr", "svc/corr/r", b"body", Some(&corr));
+    assert_eq!(got.payload, b"body");
+    assert_eq!(got.correlation.as_deref(), Some(&corr[..]));
+}
+
+#[test]
+fn command_sees_correlation_data_as_hex() {
+    let broker = Broker::start();
+    let _server = Server::start(
+        broker.port,
+        &[
+            "-t",
+            "svc/env",
+            "--",
+            "sh",
+            "-c",
+            r#"printf %s "$MQRR_CORRELATION_DATA""#,
+        ],
+    );
+    let corr = [0u8, 255, 1, 254];
+    let got = paho_request(broker.port, "svc/env", "svc/env/r", b"", Some(&corr));
+    assert_eq!(String::from_utf8_lossy(&got.payload), "00ff01fe");
+    assert_eq!(got.correlation.as_deref(), Some(&corr[..]));
+}
+
+#[test]
+fn command_sees_request_topic_and_response_topic() {
+    let broker = Broker::start();
+    let _server = Server::start(
+        broker.port,
+        &[
+            "-t",
+            "svc/env/+",
+            "--",
+            "sh",
+            "-c",
+            r#"printf '%s|%s|%s' "$MQRR_TOPIC" "$MQRR_RESPONSE_TOPIC" "$MQRR_CORRELATION_DATA""#,
+        ],
+    );
+    let got = paho_request(
+        broker.port,
+        "svc/env/dev1",
+        "answers/dev1",
+        b"",
+        Some(&[0xab]),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&got.payload),
+        "svc/env/dev1|answers/dev1|ab"
+    );
+    // Without correlation data the variable is empty, and the reply carries none.
+    let got = paho_request(broker.port, "svc/env/dev2", "answers/dev2", b"", None);
+    assert_eq!(
+        String::from_utf8_lossy(&got.payload),
+        "svc/env/dev2|answers/dev2|"
+    );
+    assert_eq!(got.correlation, None);
+}
+
+#[test]
+fn command_sees_reply_topic_for_v311_requesters() {
+    let broker = Broker::start();
+    let _server = Server::start(
+        broker.port,
+        &[
+            "-t",
+            "svc/env",
+            "--reply-topic",
+            "svc/env/r",
+            "--",
+            "sh",
+            "-c",
+            r#"printf '%s|%s|%s' "$MQRR_TOPIC" "$MQRR_RESPONSE_TOPIC" "$MQRR_CORRELATION_DATA""#,
+        ],
+    );
+    request(broker.port, "svc/env", "svc/env/r", "", "5s")
+        .args(["-V", "311"])
+        .assert()
+        .success()
+        .stdout("svc/env|svc/env/r|\n");
+}
+
+// --- failing and slow commands ---------------------------------------------
+
+#[test]
+fn failing_command_sends_no_reply_and_the_server_keeps_serving() {
+    let broker = Broker::start();
+    let mut server = Server::start(
+        broker.port,
+        &[
+            "-t",
+            "svc/check",
+            "--",
+            "sh",
+            "-c",
+            r#"if [ "$(cat)" = bad ]; then exit 3; fi; echo ok"#,
+        ],
+    );
+    request(broker.port, "svc/check", "svc/check/r", "bad", "1s")
+        .assert()
+        .code(27)
+        .stdout("");
+    assert!(
+        server.wait_stderr(Duration::from_secs(5), "no reply sent"),
+        "no stderr line; stderr:\n{}",
+        server.stderr()
+    );
+    let lines = server.diagnostics();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("mqrr: "), "{lines:?}");
+    assert!(lines[0].contains("svc/check"), "{lines:?}");
+    assert!(
+        lines[0].contains("exit status: 3"),
+        "exit status not named: {lines:?}"
+    );
+    assert!(server.is_running());
+    request(broker.port, "svc/check", "svc/check/r", "good", "5s")
+        .assert()
+        .success()
+        .stdout("ok\n");
+    assert_eq!(server.diagnostics().len(), 1, "{}", server.stderr());
+}
+
+#[test]
+fn command_false_gets_one_stderr_line_per_request() {
+    let broker = Broker::start();
+    let mut server = Server::start(broker.port, &["-t", "svc/false", "--", "false"]);
+    for n in 1..=2 {
+        request(broker.port, "svc/false", "svc/false/r", "x", "1s")
+            .assert()
+            .code(27)
+            .stdout("");
+        assert!(
+            wait_until(Duration::from_secs(5), || server.diagnostics().len() == n),
+            "expected {n} stderr line(s):\n{}",
+            server.stderr()
+        );
+        assert!(server.is_running(), "the server died after request {n}");
+    }
+    for line in server.diagnostics() {
+        assert!(
+            line.starts_with("mqrr: ") && line.contains("false") && line.contains("no reply"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn command_outliving_exec_timeout_is_abandoned() {
+    let broker = Broker::start();
+    let mut server = Server::start(
+        broker.port,
+        &[
+            "-t",
+            "svc/slow",
+            "--exec-timeout",
+            "300ms",
+            "--",
+            "sh",
+            "-c",
+            r#"if [ "$(cat)" = slow ]; then exec sleep 5; fi; echo fast"#,
+        ],
+    );
+    let asked = Instant::now();
+    request(broker.port, "svc/slow", "svc/slow/r", "slow", "1s")
+        .assert()
+        .code(27)
+        .stdout("");
+    assert!(
+        server.wait_stderr(Duration::from_secs(3), "exec-timeout"),
+        "no exec-timeout line; stderr:\n{}",
+        server.stderr()
+    );
+    // Abandoned at 300 ms, not after the command's 5 s.
+    assert!(
+        asked.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        asked.elapsed()
+    );
+    let lines = server.diagnostics();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("300ms"), "{lines:?}");
+    assert!(server.is_running());
+    request(broker.port, "svc/slow", "svc/slow/r", "quick", "5s")
+        .assert()
+        .success()
+        .stdout("fast\n");
+}
+
+#[test]
+fn plain_sleep_past_exec_timeout_gets_no_reply() {
+    let broker = Broker::start();
+    let mut server = Server::start(
+        broker.port,
+        &[
+            "-t",
+            "svc/sleep",
+            "--exec-timeout",
+            "300ms",
+            "--",
+            "sleep",
+            "5",
+        ],
+    );
+    request(broker.port, "svc/sleep", "svc/sleep/r", "x", "1s")
+        .assert()
+        .code(27)
+        .stdout("");
+    assert!(
+        server.wait_stderr(Duration::from_secs(3), "exec-timeout"),
+        "{}",
+        server.stderr()
+    );
+    assert!(server.is_running());
+}
+
+// --- lifetime: -C, signals ---------------------------------------------------
+
+#[test]
+fn count_exits_zero_after_n_replies() {
+    let broker = Broker::start();
+    let mut server = Server::start(broker.port, &["-t", "svc/count", "-C", "2", "--echo"]);
+    request(broker.port, "svc/count", "svc/count/r", "1", "5s")
+        .assert()
+        .success()
+        .stdout("1\n");
+    assert!(server.is_running(), "exited after one reply of two");
+    request(broker.port, "svc/count", "svc/count/r", "2", "5s")
+        .assert()
+        .success()
+        .stdout("2\n");
+    let status = server
+        .wait_exit(Duration::from_secs(5))
+        .expect("the server did not exit after 2 replies");
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+}
+
+/// A broker that logs connects and disconnects to `{dir}/log`. Run as root,
+/// mosquitto drops to its own user and can no longer open a file in our
+/// temp directory; `user root` keeps it (and is ignored when not root).
+fn logging_broker() -> Broker {
+    Broker::with_config(
+        "allow_anonymous true\nuser root\nlog_dest file {dir}/log\nlog_type all\nconnection_messages true",
+    )
+}
+
+fn signal_exits_zero_after_clean_disconnect(sig: &str) {
+    let broker = logging_broker();
+    let id = format!("serve-{sig}-{}", broker.port);
+    let mut server = Server::start(broker.port, &["-i", &id, "-t", "svc/sig", "--echo"]);
+    server.signal(sig);
+    let status = server
+        .wait_exit(Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no exit within 5 s of SIG{sig}"));
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+    assert!(server.diagnostics().is_empty(), "{}", server.stderr());
+    let log = broker.path("log");
+    let clean = format!("Client {id} disconnected.");
+    assert!(
+        wait_until(Duration::from_secs(5), || std::fs::read_to_string(&log)
+            .is_ok_and(|l| l.contains(&clean))),
+        "no clean DISCONNECT in the broker log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
+
+#[test]
+fn sigterm_exits_zero_after_clean_disconnect() {
+    signal_exits_zero_after_clean_disconnect("TERM");
+}
+
+#[test]
+fn sigint_exits_zero_after_clean_disconnect() {
+    signal_exits_zero_after_clean_disconnect("INT");
+}
+
+// --- concurrency ------------------------------------------------------------
+
+/// Starts four requesters at once against a server answering with
+/// `sleep 1; cat`, and returns how long until all four printed their own
+/// payload.
+fn four_concurrent_requests(jobs: &str) -> Duration {
+    let broker = Broker::start();
+    let _server = Server::start(
+        broker.port,
+        &[
+            "-t",
+            "svc/slow/+",
+            "-j",
+            jobs,
+            "--",
+            "sh",
+            "-c",
+            "sleep 1; cat",
+        ],
+    );
+    let started = Instant::now();
+    let children: Vec<(String, Child)> = (1..=4)
+        .map(|n| {
+            let payload = format!("payload-{n}");
+            let child = mqrr_std()
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &broker.port_arg(),
+                    "-t",
+                    &format!("svc/slow/{n}"),
+                    "-e",
+                    &format!("reply/{n}"),
+                    "-m",
+                    &payload,
+                    "-W",
+                    "10s",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn requester");
+            (payload, child)
+        })
+        .collect();
+    for (payload, child) in children {
+        let out = child.wait_with_output().unwrap();
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(0), "{payload}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{payload}\n"));
+    }
+    started.elapsed()
+}
+
+#[test]
+fn jobs_4_answers_four_requests_at_once() {
+    let took = four_concurrent_requests("4");
+    eprintln!("-j 4, four 1 s requests: {took:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn jobs_1_answers_one_request_at_a_time() {
+    let took = four_concurrent_requests("1");
+    eprintln!("-j 1, four 1 s requests: {took:?}");
+    assert!(took >= Duration::from_secs(4), "took {took:?}");
+}
+
+// --- no shell ------------------------------------------------------------------
+
+#[test]
+fn payload_reaches_the_command_verbatim_and_is_never_run() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("PWNED");
+    let payload = format!(
+        "$(touch {m}) `touch {m}`; touch {m} && echo \"$HOME\" '*'",
+        m = marker.display()
+    );
+    for cmd in [&["cat"][..], &["sh", "-c", "cat"][..]] {
+        let mut args = vec!["-t", "svc/inj", "--"];
+        args.extend_from_slice(cmd);
+        let server = Server::start(broker.port, &args);
+        request(broker.port, "svc/inj", "svc/inj/r", &payload, "5s")
+            .assert()
+            .success()
+            .stdout(format!("{payload}\n"));
+        drop(server);
+    }
+    assert!(!marker.exists(), "the payload was run by a shell");
+}
+
+// --- broker restarts ---------------------------------------------------------
+
+#[test]
+fn server_answers_again_after_the_broker_restarts() {
+    let mut broker = Broker::start();
+    let server = Server::start(broker.port, &["-t", "svc/up", "--echo"]);
+    request(broker.port, "svc/up", "svc/up/r", "before", "5s")
+        .assert()
+        .success()
+        .stdout("before\n");
+
+    broker.kill();
+    assert!(
+        server.wait_stderr(Duration::from_secs(10), "lost the connection"),
+        "the server did not notice the broker going away:\n{}",
+        server.stderr()
+    );
+    broker.restart();
+    let restarted = Instant::now();
+
+    let mut answered = None;
+    let mut attempts = 0;
+    while restarted.elapsed() < Duration::from_secs(40) {
+        attempts += 1;
+        let out = request(broker.port, "svc/up", "svc/up/r", "again", "2s")
+            .output()
+            .unwrap();
+        assert_no_panic(&out);
+        if out.status.success() {
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "again\n");
+            answered = Some(restarted.elapsed());
+            break;
+        }
+        // Before the server resubscribed the request times out (27); while
+        // the broker was still coming up it could not connect (3).
+        assert!(
+            matches!(out.status.code(), Some(27) | Some(3)),
+            "unexpected {out:?}"
+        );
+    }
+    let answered = answered.unwrap_or_else(|| {
+        panic!(
+            "no answer within 40 s of the restart; server stderr:\n{}",
+            server.stderr()
+        )
+    });
+    let reconnected = server
+        .stderr()
+        .lines()
+        .find(|l| l.contains("reconnected to"))
+        .unwrap_or("(no reconnect line)")
+        .to_string();
+    eprintln!(
+        "first answer {answered:?} after the broker restart ({attempts} attempt(s)); server said: {reconnected}"
+    );
+}
+
+// --- connection failure and bad input ------------------------------------------
+
+#[test]
+fn first_connect_failing_is_exit_3_naming_host_and_port() {
+    let port = free_port();
+    let started = Instant::now();
+    let out = mqrr()
+        .args([
+            "serve",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "svc/x",
+            "--echo",
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+/// Runs `mqrr serve` against a port nobody listens on: exit 2 (not 3)
+/// shows the input was refused before any connection attempt.
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let port = free_port().to_string();
+    let out = mqrr()
+        .args(["serve", "-h", "127.0.0.1", "-p", &port])
+        .args(args)
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("mqrr: "), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {needle:?} not in {err}");
+}
+
+#[test]
+fn no_answer_mode_is_a_usage_error() {
+    assert_usage_error(&["-t", "svc/x"], "--echo");
+}
+
+#[test]
+fn echo_and_reply_together_are_a_usage_error() {
+    assert_usage_error(&["-t", "svc/x", "--echo", "--reply", "x"], "--reply");
+}
+
+#[test]
+fn echo_and_a_command_together_are_a_usage_error() {
+    assert_usage_error(&["-t", "svc/x", "--echo", "--", "cat"], "--echo");
+}
+
+#[test]
+fn missing_command_is_a_usage_error() {
+    assert_usage_error(&["-t", "svc/x", "--", "no-such-cmd-xyz"], "no-such-cmd-xyz");
+}
+
+#[test]
+fn bad_filter_is_a_usage_error() {
+    assert_usage_error(&["-t", "a/#/b", "--echo"], "a/#/b");
+}
+
+#[test]
+fn wildcard_reply_topic_is_a_usage_error() {
+    assert_usage_error(&["-t", "svc/x", "--reply-topic", "r/+", "--echo"], "r/+");
+}
+
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    assert_usage_error(&["-t", "svc/x", "-j", "0", "--echo"], "0");
+}
+
+#[test]
+fn zero_count_and_zero_exec_timeout_are_usage_errors() {
+    assert_usage_error(&["-t", "svc/x", "-C", "0", "--echo"], "-C");
+    assert_usage_error(
+        &["-t", "svc/x", "--exec-timeout", "0", "--", "cat"],
+        "--exec-timeout",
+    );
+}
+
+#[test]
+fn missing_topic_is_a_usage_error() {
+    assert_usage_error(&["--echo"], "--topic");
+}
