@@ -39,6 +39,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Subcommand arguments are built only when that subcommand is used: a plain
+// request does not pay for the ~60 arguments of c8y-token and serve (clap
+// parsing is the largest cost before connecting, see issue #6).
+#[command(defer = true)]
 pub enum Command {
     /// Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat).
     ///

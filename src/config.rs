@@ -128,7 +128,7 @@ impl ConnectionSettings {
                 return Err(usage("--port: 0 is not a port"));
             }
             let scheme = if tls_asked { "ssl" } else { "tcp" };
-            let bracketed = if host.contains(':') {
+            let bracketed = if host.contains(':') && !host.starts_with('[') {
                 format!("[{host}]")
             } else {
                 host

@@ -112,13 +112,13 @@ pub async fn connect(
     deadline: Option<Instant>,
     reconnect: Reconnect,
 ) -> Result<Session> {
-    global_init();
     let debug = settings.debug;
     let trace = |msg: String| {
         if debug {
             trace(&msg);
         }
     };
+    global_init();
 
     let mut client = mqtt::CreateOptionsBuilder::new()
         .server_uri(&settings.uri)

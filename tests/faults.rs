@@ -1,0 +1,1577 @@
+//! Faults and hostile conditions against real brokers: lost connections,
+//! silent servers, refused credentials and ACLs, TLS verification, signals,
+//! load, huge payloads, closed stdout and garbage command lines. Each test
+//! checks the exit status a script sees *and* the one stderr line.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+// ---------------------------------------------------------------------------
+// Helpers local to this file.
+
+/// An mqrr process started with `--debug`, whose stderr is collected by a
+/// thread so the test can wait for a protocol step (e.g. the SUBACK) before
+/// it breaks something.
+struct Running {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+}
+
+struct Finished {
+    status: ExitStatus,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Running {
+    fn spawn(args: &[&str]) -> Running {
+        let mut child = mqrr_std()
+            .arg("--debug")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mqrr");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let (err_pipe, mut out_pipe) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
+        let err_buf = stderr.clone();
+        let out_buf = stdout.clone();
+        let readers = vec![
+            std::thread::spawn(move || {
+                for line in BufReader::new(err_pipe).lines() {
+                    let Ok(line) = line else { break };
+                    let mut s = err_buf.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            }),
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = out_pipe.read_to_end(&mut buf);
+                *out_buf.lock().unwrap() = buf;
+            }),
+        ];
+        Running {
+            child,
+            stderr,
+            readers,
+            stdout,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (bounded) until the `--debug` trace has a line for `step`
+    /// (e.g. "SUBACK"), with or without a timestamp before it.
+    fn wait_for_debug(&self, step: &str, bound: Duration) -> bool {
+        wait_until(bound, || {
+            self.stderr_text()
+                .lines()
+                .filter_map(debug_message)
+                .any(|m| m.starts_with(step))
+        })
+    }
+
+    fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits (bounded) for the exit; kills and fails on a hang.
+    fn finish(mut self, bound: Duration) -> Finished {
+        let mut status = None;
+        let exited = wait_until(bound, || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        if !exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!(
+                "mqrr still running after {bound:?}; stderr so far:\n{}",
+                self.stderr_text()
+            );
+        }
+        for r in self.readers.drain(..) {
+            r.join().unwrap();
+        }
+        let stdout = std::mem::take(&mut *self.stdout.lock().unwrap());
+        let stderr = std::mem::take(&mut *self.stderr.lock().unwrap());
+        Finished {
+            status: status.unwrap(),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A failed assertion must not leave mqrr running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The message of a `--debug` line, without the prefix and the optional
+/// `12.345 ms` timestamp.
+fn debug_message(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("mqrr: debug:")?.trim_start();
+    let mut words = rest.splitn(3, ' ').filter(|w| !w.is_empty());
+    match (words.next(), words.next()) {
+        (Some(n), Some("ms")) if n.parse::<f64>().is_ok() => {
+            Some(rest.split_once(" ms ").map_or("", |(_, m)| m.trim_start()))
+        }
+        _ => Some(rest),
+    }
+}
+
+/// The last line of stderr: with `--debug` the error line comes after the trace.
+fn last_line(stderr: &str) -> &str {
+    stderr.lines().last().unwrap_or("")
+}
+
+/// Sends a signal with kill(1): the crate denies unsafe code, tests included.
+fn send_signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill(1)");
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}
+
+/// Text of a run for assertion messages.
+fn describe(out: &std::process::Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Asserts a failed run: exit `code`, nothing on stdout, one `mqrr: ` line
+/// on stderr containing each of `needles`.
+fn assert_failure(out: &std::process::Output, code: i32, needles: &[&str]) {
+    let all = describe(out);
+    assert_eq!(out.status.code(), Some(code), "{all}");
+    assert!(out.stdout.is_empty(), "stdout not empty: {all}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "not one stderr line: {all}");
+    assert!(stderr.starts_with("mqrr: "), "{all}");
+    for n in needles {
+        assert!(stderr.contains(n), "stderr lacks {n:?}: {all}");
+    }
+    assert_no_panic(out);
+}
+
+/// Waits (bounded) until something listens on `port`.
+fn wait_listening(port: u16) {
+    assert!(
+        wait_until(Duration::from_secs(10), || std::net::TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()),
+        "nothing listens on {port}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 1–3: the connection goes away, never answers, or never was.
+
+#[test]
+fn broker_killed_while_waiting_exits_1_quickly_naming_the_broker() {
+    let mut broker = Broker::start();
+    let port = broker.port_arg();
+    let run = Running::spawn(&[
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "req",
+        "-e",
+        "resp",
+        "-W",
+        "20s",
+    ]);
+    assert!(
+        run.wait_for_debug("SUBACK", Duration::from_secs(10)),
+        "no SUBACK: {}",
+        run.stderr_text()
+    );
+    let killed = Instant::now();
+    broker.kill();
+    let out = run.finish(Duration::from_secs(15));
+    let elapsed = killed.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(out.stdout.is_empty());
+    let line = last_line(&out.stderr);
+    assert!(line.starts_with("mqrr: "), "{}", out.stderr);
+    assert!(line.contains("lost the connection"), "{}", out.stderr);
+    assert!(
+        line.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+/// Accepts TCP connections and holds them open without a byte of MQTT.
+struct SilentServer {
+    port: u16,
+    _thread: JoinHandle<()>,
+}
+
+impl SilentServer {
+    fn start() -> SilentServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for conn in listener.incoming() {
+                match conn {
+                    Ok(c) => held.push(c),
+                    Err(_) => break,
+                }
+            }
+        });
+        SilentServer {
+            port,
+            _thread: thread,
+        }
+    }
+}
+
+#[test]
+fn server_that_never_sends_connack_times_out_with_27_at_the_deadline() {
+    let server = SilentServer::start();
+    let port = server.port.to_string();
+    let started = Instant::now();
+    let out = mqrr()
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "req",
+            "-e",
+            "resp",
+            "-W",
+            "1s",
+        ])
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_failure(&out, 27, &[&format!("127.0.0.1:{port}")]);
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3),
+        "took {elapsed:?}"
+    );
+}
+
+#[test]
+fn server_that_never_answers_the_tls_handshake_times_out_with_27() {
+    let server = SilentServer::start();
+    let port = server.port.to_string();
+    let ca = temp_file(Ca::new("mqrr test CA").pem().as_bytes());
+    let started = Instant::now();
+    let out = mqrr()
+        .args([
+            "-h",
+            "localhost",
+            "-p",
+            &port,
+            "-t",
+            "req",
+            "-e",
+            "resp",
+            "-W",
+            "1s",
+        ])
+        .arg("--cafile")
+        .arg(ca.path())
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_failure(&out, 27, &[&format!("localhost:{port}")]);
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3),
+        "took {elapsed:?}"
+    );
+}
+
+#[test]
+fn sigint_while_waiting_for_connack_exits_130_promptly() {
+    let server = SilentServer::start();
+    let port = server.port.to_string();
+    let run = Running::spawn(&[
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "req",
+        "-e",
+        "resp",
+        "-W",
+        "20s",
+    ]);
+    assert!(
+        run.wait_for_debug("connecting to", Duration::from_secs(10)),
+        "{}",
+        run.stderr_text()
+    );
+    let sent = Instant::now();
+    send_signal(run.pid(), "INT");
+    let out = run.finish(Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(130), "{}", out.stderr);
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.lines().all(|l| l.starts_with("mqrr: debug: ")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn no_broker_listening_exits_3_fast_naming_host_and_port() {
+    for host in ["127.0.0.1", "localhost"] {
+        let port = free_port().to_string();
+        let started = Instant::now();
+        let out = mqrr()
+            .args(["-h", host, "-p", &port, "-t", "req", "-e", "resp"])
+            .timeout(Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert_failure(&out, 3, &[&format!("{host}:{port}")]);
+        assert!(elapsed < Duration::from_secs(1), "{host}: took {elapsed:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 4–5: the broker says no.
+
+const WRONG_PASSWORD: &str = "Wr0ng-Pa55word-7d1c";
+const RIGHT_PASSWORD: &str = "s3cret-R1ght-Pa55-42e0";
+
+/// A mosquitto that refuses anonymous clients and knows alice and responder.
+fn broker_with_passwords() -> Broker {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("passwd");
+    for (i, (user, pass)) in [("alice", RIGHT_PASSWORD), ("responder", "resp-pass")]
+        .iter()
+        .enumerate()
+    {
+        let mut cmd = std::process::Command::new("mosquitto_passwd");
+        cmd.arg("-b");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        let status = cmd
+            .arg(&file)
+            .args([user, pass])
+            .status()
+            .expect("mosquitto_passwd (apt-get install mosquitto)");
+        assert!(status.success(), "mosquitto_passwd failed");
+    }
+    let passwd = std::fs::read(&file).unwrap();
+    Broker::with_files(
+        &[("passwd", &passwd)],
+        // `user root`: mosquitto drops to user mosquitto otherwise, which
+        // cannot read a root-owned 0700 temp dir.
+        "user root\nallow_anonymous false\npassword_file {dir}/passwd\n",
+    )
+}
+
+#[test]
+fn wrong_password_exits_4_and_never_echoes_the_password() {
+    let broker = broker_with_passwords();
+    let port = broker.port_arg();
+    let base = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "req",
+        "-e",
+        "resp",
+        "-W",
+        "5s",
+    ];
+    // (extra arguments, whether the wrong password comes from MQRR_PASSWORD)
+    let cases: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["-u", "alice", "-P", WRONG_PASSWORD], false),
+        (vec!["-u", "alice", "-P", WRONG_PASSWORD, "--debug"], false),
+        (
+            vec!["-u", "alice", "-P", WRONG_PASSWORD, "-V", "311"],
+            false,
+        ),
+        (
+            vec!["-u", "alice", "-P", WRONG_PASSWORD, "-V", "311", "--debug"],
+            false,
+        ),
+        (vec!["-u", "alice"], true),
+        (vec!["-u", "alice", "--debug"], true),
+        (
+            vec!["-u", "mallory", "-P", WRONG_PASSWORD, "--debug"],
+            false,
+        ),
+    ];
+    for (extra, from_env) in cases {
+        let mut cmd = mqrr();
+        cmd.args(base).args(&extra).timeout(Duration::from_secs(10));
+        if from_env {
+            cmd.env("MQRR_PASSWORD", WRONG_PASSWORD);
+        }
+        let out = cmd.output().unwrap();
+        let all = describe(&out);
+        assert_eq!(out.status.code(), Some(4), "{extra:?}: {all}");
+        assert!(out.stdout.is_empty(), "{extra:?}: {all}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = last_line(&stderr);
+        assert!(line.starts_with("mqrr: "), "{extra:?}: {all}");
+        assert!(
+            line.contains(&format!("127.0.0.1:{port}")),
+            "{extra:?}: {all}"
+        );
+        // mosquitto 2.0 answers MQTT 5 with 0x87 "not authorized", 3.1.1
+        // with CONNACK 4 "bad user name or password".
+        let lower = line.to_lowercase();
+        assert!(
+            lower.contains("password") || lower.contains("not authorized"),
+            "{extra:?}: {all}"
+        );
+        assert!(!all.contains(WRONG_PASSWORD), "password leaked: {all}");
+        assert_no_panic(&out);
+    }
+
+    // From a file: the file's content is the secret now.
+    let file = temp_file(format!("{WRONG_PASSWORD}\n").as_bytes());
+    let out = mqrr()
+        .args(base)
+        .args(["-u", "alice", "--debug", "--password-file"])
+        .arg(file.path())
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert!(!describe(&out).contains(WRONG_PASSWORD));
+
+    // In a URL, on the command line or in MQRR_URL.
+    let url = format!("mqtt://alice:{WRONG_PASSWORD}@127.0.0.1:{port}");
+    for via_env in [false, true] {
+        let mut cmd = mqrr();
+        cmd.args(["-t", "req", "-e", "resp", "-W", "5s", "--debug"]);
+        if via_env {
+            cmd.env("MQRR_URL", &url);
+        } else {
+            cmd.args(["-L", &url]);
+        }
+        let out = cmd.timeout(Duration::from_secs(10)).output().unwrap();
+        let all = describe(&out);
+        assert_eq!(out.status.code(), Some(4), "{all}");
+        assert!(!all.contains(WRONG_PASSWORD), "password leaked: {all}");
+        assert!(last_line(&String::from_utf8_lossy(&out.stderr)).contains(&port));
+    }
+}
+
+#[test]
+fn right_password_from_flag_env_or_file_gets_the_reply() {
+    let broker = broker_with_passwords();
+    let port = broker.port_arg();
+    let _r = Responder::echo_as(broker.port, "req", "resp", "responder", "resp-pass");
+    let file = temp_file(format!("{RIGHT_PASSWORD}\nsecond line ignored\n").as_bytes());
+    let file_path = file.path().to_str().unwrap().to_string();
+    let base = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "req",
+        "-e",
+        "resp",
+        "-W",
+        "10s",
+        "-u",
+        "alice",
+        "--debug",
+    ];
+    let ways: Vec<(&str, Vec<&str>, Option<&str>)> = vec![
+        ("-P", vec!["-P", RIGHT_PASSWORD, "-m", "via-flag"], None),
+        ("MQRR_PASSWORD", vec!["-m", "via-env"], Some(RIGHT_PASSWORD)),
+        (
+            "--password-file",
+            vec!["--password-file", &file_path, "-m", "via-file"],
+            None,
+        ),
+    ];
+    for (how, extra, env) in ways {
+        let mut cmd = mqrr();
+        cmd.args(base).args(&extra).timeout(Duration::from_secs(15));
+        if let Some(v) = env {
+            cmd.env("MQRR_PASSWORD", v);
+        }
+        let out = cmd.output().unwrap();
+        let all = describe(&out);
+        assert_eq!(out.status.code(), Some(0), "{how}: {all}");
+        let want = format!("{}\n", extra[extra.len() - 1]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{how}: {all}");
+        assert!(
+            !all.contains(RIGHT_PASSWORD),
+            "{how}: password leaked: {all}"
+        );
+    }
+}
+
+/// Anonymous clients may read `resp` and read and write `allowed`; nothing
+/// else.
+fn broker_with_acl() -> Broker {
+    Broker::with_files(
+        &[(
+            "acl",
+            b"topic read resp\ntopic readwrite allowed\n" as &[u8],
+        )],
+        "user root\nallow_anonymous true\nacl_file {dir}/acl\n",
+    )
+}
+
+#[test]
+fn publish_denied_by_acl_at_qos1_on_mqtt5_exits_4_fast_naming_the_topic() {
+    let broker = broker_with_acl();
+    let port = broker.port_arg();
+    let started = Instant::now();
+    let out = mqrr()
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-V",
+            "5",
+            "-q",
+            "1",
+            "-t",
+            "req",
+            "-e",
+            "resp",
+            "-W",
+            "10s",
+            "-m",
+            "x",
+        ])
+        .timeout(Duration::from_secs(15))
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_failure(&out, 4, &["req", &format!("127.0.0.1:{port}")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("publish"), "{stderr}");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+}
+
+/// mosquitto 2.0's acl_file never refuses a SUBSCRIBE (it filters on
+/// delivery), so a refused subscription needs the dynamic security plugin:
+/// anonymous clients may subscribe to `resp` only.
+fn broker_refusing_subscriptions() -> Broker {
+    let plugin = [
+        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+        "/usr/lib/mosquitto_dynamic_security.so",
+        "/usr/local/lib/mosquitto_dynamic_security.so",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .expect("mosquitto_dynamic_security.so (ships with mosquitto 2.0)");
+    let dynsec = br#"{
+  "defaultACLAccess": {"publishClientSend": true, "publishClientReceive": true,
+                       "subscribe": false, "unsubscribe": true},
+  "clients": [],
+  "groups": [{"groupname": "anonymous", "roles": [{"rolename": "requester"}]}],
+  "roles": [{"rolename": "requester", "acls": [
+    {"acltype": "subscribePattern", "topic": "resp", "priority": 0, "allow": true}
+  ]}],
+  "anonymousGroup": "anonymous"
+}"#;
+    Broker::with_files(
+        &[("dynsec.json", dynsec)],
+        &format!(
+            "user root\nallow_anonymous true\nplugin {plugin}\n\
+             plugin_opt_config_file {{dir}}/dynsec.json\n"
+        ),
+    )
+}
+
+#[test]
+fn subscription_denied_exits_4_on_mqtt5_and_311() {
+    let broker = broker_refusing_subscriptions();
+    let port = broker.port_arg();
+    for (version, code) in [("5", "0x87"), ("311", "0x80"), ("auto", "0x87")] {
+        let started = Instant::now();
+        let out = mqrr()
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-V",
+                version,
+                "-t",
+                "req",
+                "-e",
+                "secret",
+                "-W",
+                "10s",
+            ])
+            .timeout(Duration::from_secs(15))
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert_failure(
+            &out,
+            4,
+            &["subscription", "secret", code, &format!("127.0.0.1:{port}")],
+        );
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "-V {version}: {elapsed:?}"
+        );
+    }
+    // The control: the allowed filter subscribes and then waits for a reply.
+    let out = mqrr()
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "req",
+            "-e",
+            "resp",
+            "-W",
+            "300ms",
+        ])
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_failure(&out, 27, &["resp"]);
+}
+
+// ---------------------------------------------------------------------------
+// 6: TLS.
+
+/// A test CA that signs leaf certificates.
+struct Ca {
+    issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().unwrap();
+        Ca {
+            issuer: rcgen::CertifiedIssuer::self_signed(params, key).unwrap(),
+        }
+    }
+
+    fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// (certificate PEM, private key PEM) for `cn`, valid for `names`.
+    fn leaf(&self, cn: &str, names: &[&str]) -> (String, String) {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let mut params = rcgen::CertificateParams::new(names).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// A mosquitto whose main listener speaks TLS with a `localhost`-only
+/// certificate from `ca`, plus a plain listener for the responder.
+struct TlsBroker {
+    broker: Broker,
+    plain: u16,
+    files: tempfile::TempDir,
+}
+
+impl TlsBroker {
+    fn start(ca: &Ca, require_client_cert: bool) -> TlsBroker {
+        let files = tempfile::tempdir().unwrap();
+        let (cert, key) = ca.leaf("localhost", &["localhost"]);
+        std::fs::write(files.path().join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(files.path().join("server.pem"), cert).unwrap();
+        std::fs::write(files.path().join("server.key"), key).unwrap();
+        let plain = free_port();
+        let d = files.path().display();
+        let broker = Broker::with_config(&format!(
+            "user root\nallow_anonymous true\ncafile {d}/ca.pem\ncertfile {d}/server.pem\n\
+             keyfile {d}/server.key\nrequire_certificate {require_client_cert}\n\
+             listener {plain} 127.0.0.1\n"
+        ));
+        wait_listening(plain);
+        TlsBroker {
+            broker,
+            plain,
+            files,
+        }
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.files.path().join(name).to_str().unwrap().to_string()
+    }
+
+    fn write(&self, name: &str, content: &str) -> String {
+        std::fs::write(self.files.path().join(name), content).unwrap();
+        self.file(name)
+    }
+}
+
+fn tls_request(host: &str, port: u16, extra: &[&str]) -> std::process::Output {
+    mqrr()
+        .args(["-h", host, "-p", &port.to_string()])
+        .args(["-t", "req", "-e", "resp", "-m", "over-tls", "-W", "5s"])
+        .args(extra)
+        .timeout(Duration::from_secs(15))
+        .output()
+        .unwrap()
+}
+
+fn assert_reply(out: &std::process::Output, want: &str) {
+    assert_eq!(out.status.code(), Some(0), "{}", describe(out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "{}",
+        describe(out)
+    );
+    assert_no_panic(out);
+}
+
+#[test]
+fn tls_with_the_right_ca_and_host_name_works() {
+    let ca = Ca::new("mqrr test CA");
+    let tls = TlsBroker::start(&ca, false);
+    let _r = Responder::echo(tls.plain, "req", "resp");
+    let cafile = tls.file("ca.pem");
+    let out = tls_request("localhost", tls.broker.port, &["--cafile", &cafile]);
+    assert_reply(&out, "over-tls\n");
+}
+
+#[test]
+fn tls_host_name_mismatch_exits_3_unless_insecure() {
+    let ca = Ca::new("mqrr test CA");
+    let tls = TlsBroker::start(&ca, false);
+    let r = Responder::echo(tls.plain, "req", "resp");
+    let cafile = tls.file("ca.pem");
+    let port = tls.broker.port;
+    let out = tls_request("127.0.0.1", port, &["--cafile", &cafile]);
+    assert_failure(&out, 3, &[&format!("127.0.0.1:{port}")]);
+    assert_eq!(
+        r.requests_seen(),
+        0,
+        "request went out over an unverified link"
+    );
+
+    let out = tls_request("127.0.0.1", port, &["--cafile", &cafile, "--insecure"]);
+    assert_reply(&out, "over-tls\n");
+}
+
+#[test]
+fn tls_with_an_untrusted_ca_exits_3_unless_insecure() {
+    let ca = Ca::new("mqrr test CA");
+    let tls = TlsBroker::start(&ca, false);
+    let _r = Responder::echo(tls.plain, "req", "resp");
+    let other = tls.write("other-ca.pem", &Ca::new("someone else's CA").pem());
+    let port = tls.broker.port;
+    let out = tls_request("localhost", port, &["--cafile", &other]);
+    assert_failure(&out, 3, &[&format!("localhost:{port}")]);
+
+    let out = tls_request("localhost", port, &["--cafile", &other, "--insecure"]);
+    assert_reply(&out, "over-tls\n");
+
+    // Without --cafile an mqtts:// URL trusts the system store, which has
+    // never heard of the test CA.
+    let url = format!("mqtts://localhost:{port}");
+    let out = mqrr()
+        .args([
+            "-L", &url, "-t", "req", "-e", "resp", "-m", "over-tls", "-W", "5s",
+        ])
+        .timeout(Duration::from_secs(15))
+        .output()
+        .unwrap();
+    assert_failure(&out, 3, &[&format!("localhost:{port}")]);
+    let out = mqrr()
+        .args([
+            "-L",
+            &url,
+            "--insecure",
+            "-t",
+            "req",
+            "-e",
+            "resp",
+            "-m",
+            "over-tls",
+        ])
+        .args(["-W", "5s"])
+        .timeout(Duration::from_secs(15))
+        .output()
+        .unwrap();
+    assert_reply(&out, "over-tls\n");
+}
+
+#[test]
+fn tls_broker_requiring_a_client_cert_refuses_without_one_and_accepts_ours() {
+    let ca = Ca::new("mqrr test CA");
+    let tls = TlsBroker::start(&ca, true);
+    let _r = Responder::echo(tls.plain, "req", "resp");
+    let cafile = tls.file("ca.pem");
+    let port = tls.broker.port;
+
+    let out = tls_request("localhost", port, &["--cafile", &cafile]);
+    assert_failure(&out, 3, &[&format!("localhost:{port}")]);
+
+    // A certificate from another CA is refused too.
+    let stranger = Ca::new("stranger CA");
+    let (cert, key) = stranger.leaf("mallory", &[]);
+    let (cert, key) = (tls.write("bad.pem", &cert), tls.write("bad.key", &key));
+    let out = tls_request(
+        "localhost",
+        port,
+        &["--cafile", &cafile, "--cert", &cert, "--key", &key],
+    );
+    assert_failure(&out, 3, &[&format!("localhost:{port}")]);
+
+    let (cert, key) = ca.leaf("mqrr client", &[]);
+    let (cert, key) = (
+        tls.write("client.pem", &cert),
+        tls.write("client.key", &key),
+    );
+    let out = tls_request(
+        "localhost",
+        port,
+        &["--cafile", &cafile, "--cert", &cert, "--key", &key],
+    );
+    assert_reply(&out, "over-tls\n");
+}
+
+// ---------------------------------------------------------------------------
+// 7: signals end the wait with a clean DISCONNECT.
+
+fn signal_ends_wait_cleanly(signal: &str, code: i32) {
+    let broker = Broker::with_config(
+        "user root\nallow_anonymous true\nlog_type all\nlog_dest file {dir}/log\n",
+    );
+    let port = broker.port_arg();
+    let id = format!("mqrr-sig{signal}-{}", free_port());
+    let run = Running::spawn(&[
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-i",
+        &id,
+        "-t",
+        "req",
+        "-e",
+        "resp",
+        "-W",
+        "20s",
+    ]);
+    assert!(
+        run.wait_for_debug("SUBACK", Duration::from_secs(10)),
+        "no SUBACK: {}",
+        run.stderr_text()
+    );
+    let sent = Instant::now();
+    send_signal(run.pid(), signal);
+    let out = run.finish(Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(code), "{}", out.stderr);
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    // Exit status says it all: no error line, only the trace.
+    assert!(
+        out.stderr.lines().all(|l| l.starts_with("mqrr: debug: ")),
+        "{}",
+        out.stderr
+    );
+
+    // mosquitto 2.0.11 logs "Received DISCONNECT from ID" then "Client ID
+    // disconnected." for a DISCONNECT packet; a dropped socket is "Client
+    // ID closed its connection.", keep-alive expiry "has exceeded timeout".
+    let log_path = broker.path("log");
+    let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let gone = wait_until(Duration::from_secs(5), || {
+        let log = read_log();
+        log.contains(&format!("Client {id} disconnected"))
+            || log.contains(&format!("Client {id} closed its connection"))
+            || log.contains(&format!("Client {id} has exceeded timeout"))
+    });
+    let log = read_log();
+    assert!(gone, "broker never saw {id} go: {log}");
+    assert!(
+        log.contains(&format!("Received DISCONNECT from {id}")),
+        "no DISCONNECT packet: {log}"
+    );
+    assert!(log.contains(&format!("Client {id} disconnected.")), "{log}");
+    assert!(
+        !log.contains(&format!("Client {id} closed its connection")),
+        "{log}"
+    );
+}
+
+#[test]
+fn sigint_while_waiting_exits_130_after_a_clean_disconnect() {
+    signal_ends_wait_cleanly("INT", 130);
+}
+
+#[test]
+fn sigterm_while_waiting_exits_143_after_a_clean_disconnect() {
+    signal_ends_wait_cleanly("TERM", 143);
+}
+
+// ---------------------------------------------------------------------------
+// 8–10: load.
+
+#[test]
+fn fifty_concurrent_requests_on_shared_topics_each_get_their_own_reply() {
+    const N: usize = 50;
+    let broker = Broker::start();
+    // Hold every reply until all N requests are in, then answer newest
+    // first: each mqrr is waiting while 49 replies for others go by.
+    let held = Mutex::new(Vec::new());
+    let _r = Responder::start(broker.port, "req", true, move |req| {
+        let props = req.msg.properties();
+        let mut held = held.lock().unwrap();
+        held.push(Reply {
+            correlation: props.get_binary(paho_mqtt::PropertyCode::CorrelationData),
+            ..Reply::to(
+                &props
+                    .get_string(paho_mqtt::PropertyCode::ResponseTopic)
+                    .unwrap_or_else(|| "resp".into()),
+                req.payload.to_vec(),
+            )
+        });
+        if held.len() < N {
+            return Vec::new();
+        }
+        held.drain(..).rev().collect()
+    });
+    let port = broker.port_arg();
+    let children: Vec<(usize, std::process::Child)> = (0..N)
+        .map(|n| {
+            let child = mqrr_std()
+                .args(["-h", "127.0.0.1", "-p", &port, "-V", "5"])
+                .args(["-t", "req", "-e", "resp", "-W", "30s"])
+                .args(["-m", &format!("msg-{n}")])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (n, child)
+        })
+        .collect();
+    for (n, child) in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "msg-{n}: {}", describe(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("msg-{n}\n"),
+            "msg-{n}: {}",
+            describe(&out)
+        );
+        assert!(out.stderr.is_empty(), "msg-{n}: {}", describe(&out));
+    }
+}
+
+/// Deterministic bytes covering every value, no compressible runs.
+fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = SplitMix64(seed);
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        out.extend_from_slice(&rng.next().to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+#[test]
+fn sixteen_mib_binary_payload_round_trips_byte_exact() {
+    let broker = Broker::start();
+    let _r = Responder::echo(broker.port, "req", "resp");
+    let payload = pseudo_random_bytes(16 * 1024 * 1024, 0x5eed);
+    let file = temp_file(&payload);
+    let out = mqrr()
+        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
+        .args(["-t", "req", "-e", "resp", "-N", "-W", "60s", "--file"])
+        .arg(file.path())
+        .timeout(Duration::from_secs(90))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout.len(), payload.len());
+    assert!(out.stdout == payload, "payload changed in transit");
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn twenty_thousand_non_matching_messages_then_the_match_in_bounded_memory() {
+    const NOISE: usize = 20_000;
+    // Each noise message is 2 KiB: 40 MiB in all, so keeping them would
+    // break the 64 MiB bound below.
+    let broker = Broker::start();
+    let _r = Responder::start(broker.port, "req", true, |req| {
+        let topic = req
+            .msg
+            .properties()
+            .get_string(paho_mqtt::PropertyCode::ResponseTopic)
+            .unwrap_or_else(|| "resp".into());
+        let filler = "x".repeat(2048);
+        let mut replies: Vec<Reply> = (0..NOISE)
+            .map(|i| Reply::to(&topic, format!("noise-{i:05}-{filler}")))
+            .collect();
+        replies.push(Reply::to(&topic, "match-ok"));
+        replies
+    });
+    assert!(Path::new("/usr/bin/time").exists(), "apt-get install time");
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "maxrss-kib=%M"])
+        .arg(assert_cmd::cargo::cargo_bin("mqrr"))
+        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
+        .args([
+            "-t", "req", "-e", "resp", "-r", "^match", "-W", "60s", "--debug",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "match\n");
+    // The trace proves the noise really went through the matcher.
+    let skipped = stderr.lines().filter(|l| l.ends_with(": no match")).count();
+    assert_eq!(skipped, NOISE, "non-matching messages seen");
+    let rss_kib: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss-kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no RSS from /usr/bin/time: {stderr}"));
+    assert!(rss_kib < 64 * 1024, "peak RSS {rss_kib} KiB");
+}
+
+// ---------------------------------------------------------------------------
+// 11–12: hostile surroundings.
+
+#[test]
+fn stdout_closed_early_ends_quietly() {
+    let broker = Broker::start();
+    let _r = Responder::echo(broker.port, "req", "resp");
+    // 1 MiB: more than a pipe holds, so the write meets the closed pipe.
+    let file = temp_file(&pseudo_random_bytes(1024 * 1024, 7));
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"{ "$@"; echo "mqrr-status=$?" >&2; } | head -c0"#)
+        .arg("sh")
+        .arg(assert_cmd::cargo::cargo_bin("mqrr"))
+        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
+        .args(["-t", "req", "-e", "resp", "-W", "10s", "--file"])
+        .arg(file.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_no_panic(&out);
+    assert_eq!(stderr.trim_end(), "mqrr-status=0", "{stderr}");
+
+    // The same with mqrr's own status visible: the closed pipe is not an error.
+    let mut child = mqrr_std()
+        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
+        .args(["-t", "req", "-e", "resp", "-W", "10s", "--file"])
+        .arg(file.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
+
+/// splitmix64: a fixed seed gives the same "random" command lines each run.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// One random command line. Half are garbage (any flag, any value, stray
+/// words); half are well-formed options picked at most once each with
+/// plausible values, so the fuzz also gets past parsing into the connect
+/// code. Hosts stay on this machine.
+fn random_args(rng: &mut SplitMix64, files: &[String]) -> Vec<String> {
+    if rng.below(2) == 0 {
+        garbage_args(rng, files)
+    } else {
+        plausible_args(rng, files)
+    }
+}
+
+fn garbage_args(rng: &mut SplitMix64, files: &[String]) -> Vec<String> {
+    const FLAGS_WITH_VALUE: &[&str] = &[
+        "-t",
+        "-e",
+        "-m",
+        "-q",
+        "-W",
+        "--resend",
+        "-C",
+        "-V",
+        "-j",
+        "-r",
+        "-f",
+        "-d",
+        "-u",
+        "-P",
+        "-i",
+        "-I",
+        "-k",
+        "--correlation",
+        "--user-property",
+        "--tls-version",
+        "--tls-alpn",
+        "--topic",
+        "--response-topic",
+        "--json",
+        "--regex",
+        "--fields",
+        "--delimiter",
+        "--timeout",
+        "--count",
+        "--protocol",
+        "--keepalive",
+        "--message",
+        "--id",
+    ];
+    const FLAGS_WITH_PATH: &[&str] = &[
+        "--file",
+        "--password-file",
+        "--cafile",
+        "--capath",
+        "--cert",
+        "--key",
+        "--unix",
+    ];
+    const SWITCHES: &[&str] = &[
+        "-n",
+        "-N",
+        "-v",
+        "--retained",
+        "--insecure",
+        "--debug",
+        "--quiet",
+        "--verbose",
+        "--null-message",
+        "-s",
+        "--stdin",
+        "--help",
+        "--version",
+        "-h",
+        "-p",
+        "-L",
+        "--",
+        "-",
+        "-x",
+        "--nope",
+        "-WW",
+        "-qq",
+    ];
+    let mut args: Vec<String> = Vec::new();
+    for _ in 0..rng.below(9) {
+        match rng.below(10) {
+            0..=4 => {
+                args.push(rng.pick(FLAGS_WITH_VALUE).into());
+                let v = if rng.below(4) == 0 {
+                    "x".repeat(rng.below(70_000))
+                } else {
+                    rng.pick(GARBAGE).into()
+                };
+                args.push(v);
+            }
+            5 => {
+                args.push(rng.pick(FLAGS_WITH_PATH).into());
+                args.push(files[rng.below(files.len())].clone());
+            }
+            6..=7 => args.push(rng.pick(SWITCHES).into()),
+            8 => args.push(rng.pick(GARBAGE).into()),
+            _ => {
+                args.push(rng.pick(&["-h", "--host"]).into());
+                args.push(
+                    rng.pick(&["127.0.0.1", "localhost", "::1", "[::1]", ""])
+                        .into(),
+                );
+            }
+        }
+    }
+    if rng.below(3) != 0 {
+        args.extend(["-t".into(), "req".into(), "-e".into(), "resp".into()]);
+    }
+    args
+}
+
+const GARBAGE: &[&str] = &[
+    "",
+    "0",
+    "1",
+    "2",
+    "3",
+    "-1",
+    "5",
+    "311",
+    "3.1.1",
+    "mqttv5",
+    "auto",
+    "4",
+    "500ms",
+    "1m30s",
+    "300ms",
+    "NaN",
+    "inf",
+    "1e300",
+    "18446744073709551616",
+    "65535",
+    "65536",
+    "a/b",
+    "a/+",
+    "#",
+    "+/#",
+    "a/#/b",
+    "résumé/ü",
+    "🦀",
+    "x=y",
+    "=",
+    "k=",
+    "/data/0",
+    "~2",
+    "/a~",
+    "(",
+    "[",
+    "^match",
+    "(?P<x>",
+    "\\",
+    "1-",
+    "-3",
+    "2-1",
+    "1,,2",
+    "a-b",
+    ",",
+    "::",
+    "strict",
+    "off",
+    "tlsv1.2",
+    "tlsv1.3",
+    "tlsv9",
+    "%s%n",
+    "\u{7}\u{1b}[31m",
+    "-",
+    "--",
+    "127.0.0.1",
+    "localhost",
+    "mqtt://127.0.0.1",
+    "unix:///nonexistent/socket",
+    "ws://127.0.0.1:1/x",
+    "http://x",
+    "mqtt://:0",
+];
+
+fn plausible_args(rng: &mut SplitMix64, files: &[String]) -> Vec<String> {
+    // Mostly a valid value, now and then a bad one: one bad value per
+    // command line is enough to stop it at the usage check.
+    fn choose<'a>(rng: &mut SplitMix64, good: &[&'a str], bad: &[&'a str]) -> &'a str {
+        if bad.is_empty() || rng.below(8) != 0 {
+            rng.pick(good)
+        } else {
+            rng.pick(bad)
+        }
+    }
+    let file = |rng: &mut SplitMix64| {
+        let i = if rng.below(8) != 0 {
+            0
+        } else {
+            rng.below(files.len())
+        };
+        files[i].clone()
+    };
+    let mut args: Vec<String> = vec!["-t".into(), "req".into(), "-e".into()];
+    args.push(rng.pick(&["resp", "resp/+", "#", "a/b/#", "résumé"]).into());
+    let mut push = |a: &[&str]| args.extend(a.iter().map(|s| s.to_string()));
+    for group in 0..22 {
+        if rng.below(4) != 0 {
+            continue;
+        }
+        match group {
+            0 => push(&[
+                "-h",
+                choose(rng, &["127.0.0.1", "localhost", "::1"], &["[::1]", ""]),
+            ]),
+            1 => push(&["-q", choose(rng, &["0", "1", "2"], &["3"])]),
+            2 => push(&[
+                "-V",
+                choose(rng, &["5", "311", "auto", "mqttv311", "3.1.1"], &["4"]),
+            ]),
+            3 => match rng.below(4) {
+                0 => push(&["-m", rng.pick(GARBAGE)]),
+                1 => push(&["-n"]),
+                2 => push(&["-s"]),
+                _ => push(&["--file", &file(rng)]),
+            },
+            4 => push(&[
+                "-r",
+                choose(rng, &["^match", "(\\d+)", "x"], &["(", "a{99999999}"]),
+            ]),
+            5 => push(&["-j", choose(rng, &["/data/0", "", "/a~1b"], &["~", "x"])]),
+            6 => push(&["-f", choose(rng, &["2-", "1,3", "-2"], &["0", "3-1"])]),
+            7 => push(&["-d", choose(rng, &[",", "::", " "], &[""])]),
+            8 => push(&["--resend", choose(rng, &["100ms", "1"], &["0", "junk"])]),
+            9 => push(&["-C", choose(rng, &["0", "1", "3"], &["4294967296"])]),
+            10 => push(&["--retained"]),
+            11 => push(&["--correlation", rng.pick(&["auto", "strict", "off"])]),
+            12 => push(&[
+                "--user-property",
+                choose(rng, &["a=b", "k="], &["=v", "noequals"]),
+            ]),
+            13 => match rng.below(2) {
+                0 => push(&["-u", "bob", "-P", rng.pick(&["pw", "", "🦀"])]),
+                _ => push(&["-u", "bob", "--password-file", &file(rng)]),
+            },
+            14 => push(&["-i", choose(rng, &["fixed-id", "🦀", "a b"], &[""])]),
+            15 => push(&["--cafile", &file(rng)]),
+            16 => push(&["--cert", &file(rng), "--key", &file(rng)]),
+            17 => push(&["--insecure"]),
+            18 => push(&[rng.pick(&["-N", "-v", "--debug", "--quiet"])]),
+            19 => push(&["-k", choose(rng, &["0", "1", "65535"], &["65536"])]),
+            20 => push(&["--tls-alpn", rng.pick(&["mqtt", "x-amzn-mqtt-ca", ""])]),
+            _ => push(&["--tls-version", rng.pick(&["tlsv1.2", "tlsv1.3"])]),
+        }
+    }
+    args
+}
+
+#[test]
+fn hundreds_of_random_command_lines_never_panic_or_hang() {
+    const CASES: usize = 300;
+    const THREADS: usize = 6;
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("text");
+    std::fs::write(&text, "hello\n").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let files: Vec<String> = [
+        text.to_str().unwrap(),
+        empty.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+        "/nonexistent/file",
+        "",
+        "/dev/null",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+
+    let mut rng = SplitMix64(0x6d71_7272_0000_0012);
+    let nobody = free_port().to_string();
+    // A third of the cases meet a server that accepts and never answers,
+    // so the CONNACK (and TLS handshake) waits are fuzzed too: exit 27.
+    let silent = SilentServer::start();
+    let silent = silent.port.to_string();
+    let cases: Vec<Vec<String>> = (0..CASES)
+        .map(|_| {
+            let mut args = Vec::new();
+            // Sometimes a subcommand; `serve` has no -W, so it only meets
+            // the closed port, where its first connect fails at once.
+            let sub = match rng.below(10) {
+                0 => Some(rng.pick(&["serve", "c8y-token", "help", "frobnicate"])),
+                _ => None,
+            };
+            args.extend(sub.map(String::from));
+            let port = if sub != Some("serve") && rng.below(3) == 0 {
+                &silent
+            } else {
+                &nobody
+            };
+            args.extend(["-p".to_string(), port.clone()]);
+            if sub != Some("serve") {
+                args.extend(["-W".to_string(), "300ms".to_string()]);
+            }
+            args.extend(random_args(&mut rng, &files));
+            args
+        })
+        .collect();
+    let cases = Arc::new(Mutex::new(cases.into_iter().enumerate()));
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let workers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (cases, failures) = (cases.clone(), failures.clone());
+            let tedge = dir.path().join("no-tedge");
+            std::thread::spawn(move || {
+                loop {
+                    let Some((i, args)) = cases.lock().unwrap().next() else {
+                        break;
+                    };
+                    if let Some(why) = run_one(&args, &tedge) {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("case {i} {args:?}: {why}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let failures = failures.lock().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {CASES} failed:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(|f| f.chars().take(600).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Runs one fuzz case; `Some(reason)` when it broke a rule.
+fn run_one(args: &[String], tedge: &Path) -> Option<String> {
+    let started = Instant::now();
+    let mut child = mqrr_std()
+        .args(args)
+        .env("TEDGE_CONFIG_DIR", tedge)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = so.read_to_end(&mut b);
+        b
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = se.read_to_end(&mut b);
+        b
+    });
+    let mut status = None;
+    let done = wait_until(Duration::from_secs(5), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    if !done {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Some(format!("still running after {:?}", started.elapsed()));
+    }
+    let out = std::process::Output {
+        status: status.unwrap(),
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    };
+    let text = describe(&out);
+    if text.contains("panicked") || text.contains("RUST_BACKTRACE") {
+        return Some(format!("panic: {text}"));
+    }
+    let help = args
+        .iter()
+        .any(|a| a == "--help" || a == "--version" || a == "help");
+    let code = out.status.code();
+    if let (Some(0), true) = (code, help) {
+        // --help/--version print and exit 0 when they win the parse.
+        return None;
+    }
+    if !matches!(code, Some(1 | 2 | 3 | 27)) {
+        return Some(format!("unexpected exit: {text}"));
+    }
+    if !out.stdout.is_empty() {
+        return Some(format!("stdout on failure: {text}"));
+    }
+    // One `mqrr: ` line, unless --quiet or --debug changes the count.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let quiet_or_debug = args.iter().any(|a| a == "--quiet" || a == "--debug");
+    if !quiet_or_debug && (stderr.lines().count() != 1 || !stderr.starts_with("mqrr: ")) {
+        return Some(format!("not one `mqrr: ` line: {text}"));
+    }
+    None
+}
