@@ -851,3 +851,66 @@ fn version_prints_name_and_version_on_stdout() {
         .stdout(format!("mqrr {}\n", env!("CARGO_PKG_VERSION")))
         .stderr("");
 }
+
+// ---- other transports ----------------------------------------------------
+
+#[test]
+fn unix_socket_and_unix_url_reach_the_broker() {
+    let broker =
+        Broker::with_config("allow_anonymous true\nuser root\nlistener 0 {dir}/mqtt.sock\n");
+    let _r = Responder::echo(broker.port, "ux/req", "ux/resp");
+    let sock = broker.dir.path().join("mqtt.sock");
+    assert!(wait_until(std::time::Duration::from_secs(5), || sock.exists()));
+    mqrr()
+        .args([
+            "--unix",
+            sock.to_str().unwrap(),
+            "-t",
+            "ux/req",
+            "-e",
+            "ux/resp",
+            "-m",
+            "by-path",
+        ])
+        .assert()
+        .success()
+        .stdout("by-path\n");
+    mqrr()
+        .args([
+            "-L",
+            &format!("unix://{}", sock.display()),
+            "-t",
+            "ux/req",
+            "-e",
+            "ux/resp",
+        ])
+        .args(["-m", "by-url"])
+        .assert()
+        .success()
+        .stdout("by-url\n");
+}
+
+#[test]
+fn websocket_url_reaches_the_broker() {
+    let ws = free_port();
+    let broker = Broker::with_config(&format!(
+        "allow_anonymous true\nlistener {ws} 127.0.0.1\nprotocol websockets\n"
+    ));
+    let _r = Responder::echo(broker.port, "ws/req", "ws/resp");
+    assert!(wait_until(std::time::Duration::from_secs(5), || {
+        std::net::TcpStream::connect(("127.0.0.1", ws)).is_ok()
+    }));
+    mqrr()
+        .args([
+            "-L",
+            &format!("ws://127.0.0.1:{ws}/mqtt"),
+            "-t",
+            "ws/req",
+            "-e",
+            "ws/resp",
+        ])
+        .args(["-m", "over-ws"])
+        .assert()
+        .success()
+        .stdout("over-ws\n");
+}
