@@ -1,10 +1,12 @@
+//! Parse, run, turn the outcome into one stderr line and an exit status.
+
 use std::process::exit;
 
 use clap::Parser;
 use clap::error::ErrorKind;
 
 use mqrr::cli::Cli;
-use mqrr::error::exit;
+use mqrr::error::exit as status;
 
 fn main() {
     let start = std::time::Instant::now();
@@ -12,18 +14,18 @@ fn main() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
-            exit(exit::OK);
+            exit(status::OK);
         }
         Err(e) => {
-            if !std::env::args().any(|a| a == "--quiet") {
+            if !std::env::args_os().any(|a| a == "--quiet") {
                 eprintln!("mqrr: {}", clap_error_line(&e));
             }
-            exit(exit::USAGE);
+            exit(status::USAGE);
         }
     };
     let quiet = mqrr::is_quiet(&cli);
     let code = match mqrr::run(cli, start) {
-        Ok(()) => exit::OK,
+        Ok(()) => status::OK,
         Err(e) => {
             if let (false, Some(line)) = (quiet, e.message()) {
                 eprintln!("mqrr: {line}");

@@ -914,3 +914,19 @@ fn websocket_url_reaches_the_broker() {
         .success()
         .stdout("over-ws\n");
 }
+
+#[test]
+fn non_utf8_arguments_are_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"\xff\xfe");
+    for args in [
+        vec![bad],
+        vec!["-t".as_ref(), bad, "-e".as_ref(), "r".as_ref()],
+        vec!["--quiet".as_ref(), bad],
+    ] {
+        let out = mqrr().args(&args).output().unwrap();
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
