@@ -27,15 +27,19 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// Print version
+    #[arg(long, action = ArgAction::Version)]
+    pub version: Option<bool>,
+
     #[command(flatten)]
     pub connection: Connection,
 
     #[command(flatten)]
     pub request: RequestArgs,
-
-    /// Print version
-    #[arg(long, action = ArgAction::Version)]
-    pub version: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,7 +62,8 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-/// How to reach the broker; every subcommand takes these.
+// How to reach the broker; every subcommand takes these. (A `//` comment:
+// with deferred subcommands a doc comment here would replace their about.)
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Connection")]
 pub struct Connection {
@@ -147,10 +152,6 @@ pub struct Connection {
     /// Print no diagnostics; the exit status tells what happened
     #[arg(long)]
     pub quiet: bool,
-
-    /// Print help
-    #[arg(long, action = ArgAction::Help, global = false)]
-    pub help: Option<bool>,
 }
 
 /// MQTT protocol version to speak.
@@ -355,14 +356,15 @@ pub enum TokenOutput {
 
 #[derive(Debug, Args, Clone)]
 pub struct C8yTokenArgs {
-    #[command(flatten)]
-    pub connection: Connection,
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
 
     /// Bridge topic prefix [default: c8y.bridge.topic_prefix from tedge.toml, else c8y]
     #[arg(long, value_name = "PREFIX")]
     pub prefix: Option<String>,
 
-    /// Overall deadline: 30 (seconds), 500ms, 1m30s; 0 waits forever
+    /// Overall deadline from start, connecting included: 30 (seconds), 500ms, 1m30s; 0 waits forever
     #[arg(short = 'W', long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
 
@@ -371,7 +373,7 @@ pub struct C8yTokenArgs {
     pub resend: Duration,
 
     /// What to print
-    #[arg(short = 'o', long, value_enum, default_value_t = TokenOutput::Token)]
+    #[arg(short = 'o', long, value_name = "FORM", value_enum, default_value_t = TokenOutput::Token)]
     pub output: TokenOutput,
 
     /// Fail (exit 1) if the token expires sooner than this [default with --cache: 60s]
@@ -385,12 +387,16 @@ pub struct C8yTokenArgs {
     /// Ignore thin-edge.io's tedge.toml
     #[arg(long)]
     pub no_tedge_config: bool,
+
+    #[command(flatten)]
+    pub connection: Connection,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
-    #[command(flatten)]
-    pub connection: Connection,
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
 
     /// Topic filter to answer requests on (repeatable)
     #[arg(short = 't', long, value_name = "FILTER", required = true)]
@@ -427,6 +433,9 @@ pub struct ServeArgs {
     /// Reply with the stdout of this command (no shell; the request payload is its stdin)
     #[arg(last = true, value_name = "CMD", group = "answer")]
     pub command: Vec<String>,
+
+    #[command(flatten)]
+    pub connection: Connection,
 }
 
 #[cfg(test)]

@@ -1,0 +1,139 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mqrr_global_optspecs
+    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= tls-alpn= insecure debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retained correlation= user-property= N v/verbose j/json= r/regex= f/fields= d/delimiter=
+end
+
+function __fish_mqrr_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mqrr_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mqrr_using_subcommand
+    set -l cmd (__fish_mqrr_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mqrr -n "__fish_mqrr_needs_command" -s h -l host -d 'Broker host [default: localhost]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l unix -d 'Connect over a unix domain socket' -r -F
+complete -c mqrr -n "__fish_mqrr_needs_command" -s u -l username -d 'User name' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l password-file -d 'Read the password from the first line of this file' -r -F
+complete -c mqrr -n "__fish_mqrr_needs_command" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s k -l keepalive -d 'Keep-alive interval in seconds' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s V -l protocol -d 'MQTT protocol version: 5, 311 or auto (MQTT 5, falling back to 3.1.1 once if the broker refuses it)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l cafile -d 'CA certificates file to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_needs_command" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_needs_command" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_needs_command" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-version -d 'TLS version: tlsv1.2 pins TLS 1.2; tlsv1.3 lets OpenSSL negotiate its highest (turns TLS on)' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s t -l topic -d 'Topic to publish the request on' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s e -l response-topic -d 'Topic filter to wait for the response on (wildcards allowed)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s m -l message -d 'Request payload' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l file -d 'Read the payload from a file, byte for byte' -r -F
+complete -c mqrr -n "__fish_mqrr_needs_command" -s q -l qos -d 'QoS of the request and the response subscription' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s W -l timeout -d 'Overall deadline from start, connecting included: 5 (seconds), 500ms, 1m30s; 0 waits forever' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l resend -d 'Publish the request again at this interval while waiting' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s C -l count -d 'Exit after N matching responses; 0 collects until the deadline' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l correlation -d 'MQTT 5 correlation: auto drops responses carrying someone else\'s correlation data, strict accepts only ours, off sends and checks none' -r -f -a "auto\t''
+strict\t''
+off\t''"
+complete -c mqrr -n "__fish_mqrr_needs_command" -l user-property -d 'MQTT 5 user property on the request (repeatable)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s j -l json -d 'Match and print only this RFC 6901 JSON pointer, e.g. /data/0/value (strings print unquoted)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s r -l regex -d 'Match this regex and print capture group 1 (or the whole match)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s f -l fields -d 'Print only these fields, as cut -f: N, N-, N-M, -M, comma lists' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s d -l delimiter -d 'Field delimiter for -f' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l help -d 'Print help'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l version -d 'Print version'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
+complete -c mqrr -n "__fish_mqrr_needs_command" -s n -l null-message -d 'Send an empty payload (the default)'
+complete -c mqrr -n "__fish_mqrr_needs_command" -s s -l stdin -d 'Read the payload from stdin, byte for byte'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l retained -d 'Also accept retained messages as responses'
+complete -c mqrr -n "__fish_mqrr_needs_command" -s N -d 'Print no newline after each response'
+complete -c mqrr -n "__fish_mqrr_needs_command" -s v -l verbose -d 'Print the response topic before the payload: TOPIC PAYLOAD'
+complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
+complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
+complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l prefix -d 'Bridge topic prefix [default: c8y.bridge.topic_prefix from tedge.toml, else c8y]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s W -l timeout -d 'Overall deadline from start, connecting included: 30 (seconds), 500ms, 1m30s; 0 waits forever' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l resend -d 'Publish the request again at this interval while waiting' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s o -l output -d 'What to print' -r -f -a "token\t'The raw JWT'
+env\t'export C8Y_TOKEN=…, C8Y_URL=…, C8Y_TENANT=… for eval'
+json\t'token, url, tenant, user, issued_at, expires_at, expires_in_s'
+header\t'Authorization: Bearer <JWT>'
+claims\t'The decoded JWT payload, pretty JSON'"
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l min-valid -d 'Fail (exit 1) if the token expires sooner than this [default with --cache: 60s]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l cache -d 'Reuse the token cached in this file while it stays valid; refresh it otherwise' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s h -l host -d 'Broker host [default: localhost]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l unix -d 'Connect over a unix domain socket' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s u -l username -d 'User name' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l password-file -d 'Read the password from the first line of this file' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s k -l keepalive -d 'Keep-alive interval in seconds' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s V -l protocol -d 'MQTT protocol version: 5, 311 or auto (MQTT 5, falling back to 3.1.1 once if the broker refuses it)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l cafile -d 'CA certificates file to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-version -d 'TLS version: tlsv1.2 pins TLS 1.2; tlsv1.3 lets OpenSSL negotiate its highest (turns TLS on)' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l help -d 'Print help'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l no-tedge-config -d 'Ignore thin-edge.io\'s tedge.toml'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s t -l topic -d 'Topic filter to answer requests on (repeatable)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s q -l qos -d 'QoS of the subscription and the replies' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l reply-topic -d 'Reply here when a request carries no Response Topic (MQTT 3.1.1 requesters)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s C -l count -d 'Exit after N replies' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s j -l jobs -d 'Requests handled at once' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l exec-timeout -d 'Give up on a command after this long (no reply is sent)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l reply -d 'Reply with this fixed text' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s h -l host -d 'Broker host [default: localhost]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l unix -d 'Connect over a unix domain socket' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s u -l username -d 'User name' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l password-file -d 'Read the password from the first line of this file' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s k -l keepalive -d 'Keep-alive interval in seconds' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s V -l protocol -d 'MQTT protocol version: 5, 311 or auto (MQTT 5, falling back to 3.1.1 once if the broker refuses it)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l cafile -d 'CA certificates file to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-version -d 'TLS version: tlsv1.2 pins TLS 1.2; tlsv1.3 lets OpenSSL negotiate its highest (turns TLS on)' -r -f -a "tlsv1.2\t''
+tlsv1.3\t''"
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l help -d 'Print help'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l echo -d 'Reply with the request payload'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve help" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve help" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
