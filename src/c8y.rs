@@ -129,7 +129,8 @@ async fn fetch(settings: &Settings, start: Instant) -> Result<String> {
     };
     with_session(&settings.conn, deadline, async |session| {
         match exchange(session, req, deadline, &mut take).await {
-            Err(Error::Timeout(what)) if what.is_empty() => {
+            // Connected, but no token in time: say whether the bridge is up.
+            Err(Error::Timeout(_)) => {
                 let bridge = bridge_health(session).await;
                 Err(Error::Timeout(format!(
                     "no token on {} within {} (Cumulocity bridge: {bridge})",

@@ -46,14 +46,10 @@ pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instan
         exchange(session, req, deadline, &mut print).await
     })
     .await
-    .map_err(|e| match e {
-        Error::Timeout(what) if what.is_empty() => Error::Timeout(no_response(req)),
-        other => other,
-    })
 }
 
 /// The timeout message for the response wait.
-pub fn no_response(req: &RequestSettings) -> String {
+fn no_response(req: &RequestSettings) -> String {
     format!(
         "no response on {} within {}",
         req.filter,
@@ -117,8 +113,7 @@ fn request_message(
 }
 
 /// Subscribes, publishes, and hands each matching response to `handle`
-/// until `req.count` were handled. A timeout while waiting for the response
-/// comes back as `Timeout("")` for the caller to word.
+/// until `req.count` were handled.
 pub async fn exchange(
     session: &Session,
     req: &RequestSettings,
@@ -175,7 +170,7 @@ pub async fn exchange(
                 return if req.count == 0 && received > 0 {
                     Ok(())
                 } else {
-                    Err(Error::Timeout(String::new()))
+                    Err(Error::Timeout(no_response(req)))
                 };
             }
             _ = tick(&mut resend) => {

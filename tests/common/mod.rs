@@ -16,17 +16,20 @@ use std::time::{Duration, Instant};
 
 use paho_mqtt as mqtt;
 
+/// Variables that would change what mqrr connects to; no test inherits them.
+const AMBIENT_ENV: [&str; 6] = [
+    "MQRR_HOST",
+    "MQRR_PORT",
+    "MQRR_URL",
+    "MQRR_USERNAME",
+    "MQRR_PASSWORD",
+    "TEDGE_CONFIG_DIR",
+];
+
 /// The mqrr binary under test.
 pub fn mqrr() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("mqrr").expect("mqrr binary");
-    for var in [
-        "MQRR_HOST",
-        "MQRR_PORT",
-        "MQRR_URL",
-        "MQRR_USERNAME",
-        "MQRR_PASSWORD",
-        "TEDGE_CONFIG_DIR",
-    ] {
+    for var in AMBIENT_ENV {
         cmd.env_remove(var);
     }
     cmd
@@ -36,14 +39,7 @@ pub fn mqrr() -> assert_cmd::Command {
 /// run many of at once.
 pub fn mqrr_std() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("mqrr"));
-    for var in [
-        "MQRR_HOST",
-        "MQRR_PORT",
-        "MQRR_URL",
-        "MQRR_USERNAME",
-        "MQRR_PASSWORD",
-        "TEDGE_CONFIG_DIR",
-    ] {
+    for var in AMBIENT_ENV {
         cmd.env_remove(var);
     }
     cmd
