@@ -120,13 +120,17 @@ pub async fn connect(
     };
     global_init();
 
-    let mut client = mqtt::CreateOptionsBuilder::new()
-        .server_uri(&settings.uri)
-        .client_id(&settings.client_id)
-        .mqtt_version(mqtt::MQTT_VERSION_5)
-        .persistence(None)
-        .create_client()
-        .map_err(|e| Error::Usage(format!("{}: {e}", settings.display)))?;
+    // ManuallyDrop from the start: even when this future is dropped half
+    // way (a signal while connecting), Paho's ~1 s destructor must not run.
+    let mut client = ManuallyDrop::new(
+        mqtt::CreateOptionsBuilder::new()
+            .server_uri(&settings.uri)
+            .client_id(&settings.client_id)
+            .mqtt_version(mqtt::MQTT_VERSION_5)
+            .persistence(None)
+            .create_client()
+            .map_err(|e| Error::Usage(format!("{}: {e}", settings.display)))?,
+    );
     // Must come before connect(), or early events are lost.
     let events = client.get_event_stream(None);
 
@@ -165,8 +169,6 @@ pub async fn connect(
             if let Failure::Paho(pe) = &e {
                 trace(format!("connect failed: {pe:?}"));
             }
-            // Leak the client rather than pay Paho's ~1 s destructor.
-            std::mem::forget(client);
             return Err(connect_error(e, settings));
         }
     };
@@ -175,7 +177,7 @@ pub async fn connect(
         version_name(version)
     ));
     Ok(Session {
-        client: ManuallyDrop::new(client),
+        client,
         events,
         v5: version == mqtt::MQTT_VERSION_5,
         display: settings.display.clone(),
