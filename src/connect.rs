@@ -96,22 +96,9 @@ fn global_init() {
     });
 }
 
-/// What to do about lost connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reconnect {
-    /// One-shot: a lost connection is an error.
-    Never,
-    /// Long-running: Paho reconnects with backoff up to this cap.
-    UpTo(Duration),
-}
-
 /// Connects before `deadline` (None: no deadline), trying MQTT 5 first and
 /// 3.1.1 once when `-V auto` and the broker refuses the protocol version.
-pub async fn connect(
-    settings: &ConnectionSettings,
-    deadline: Option<Instant>,
-    reconnect: Reconnect,
-) -> Result<Session> {
+pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -> Result<Session> {
     let debug = settings.debug;
     let trace = |msg: String| {
         if debug {
@@ -146,7 +133,7 @@ pub async fn connect(
         settings.keepalive.as_secs(),
         if settings.tls.is_some() { ", TLS" } else { "" }
     ));
-    let mut result = try_connect(&client, settings, first, deadline, reconnect).await;
+    let mut result = try_connect(&client, settings, first, deadline).await;
     if settings.protocol == Protocol::Auto && matches!(&result, Err(e) if refuses_version(e)) {
         if let Err(Failure::Paho(e)) = &result {
             trace(format!(
@@ -154,14 +141,7 @@ pub async fn connect(
                 settings.display
             ));
         }
-        result = try_connect(
-            &client,
-            settings,
-            mqtt::MQTT_VERSION_3_1_1,
-            deadline,
-            reconnect,
-        )
-        .await;
+        result = try_connect(&client, settings, mqtt::MQTT_VERSION_3_1_1, deadline).await;
     }
     let version = match result {
         Ok(v) => v,
@@ -203,7 +183,6 @@ async fn try_connect(
     s: &ConnectionSettings,
     version: u32,
     deadline: Option<Instant>,
-    reconnect: Reconnect,
 ) -> std::result::Result<u32, Failure> {
     let mut b = mqtt::ConnectOptionsBuilder::with_mqtt_version(version);
     b.keep_alive_interval(s.keepalive);
@@ -246,10 +225,6 @@ async fn try_connect(
         ssl.enable_server_cert_auth(!tls.insecure);
         ssl.verify(!tls.insecure);
         b.ssl_options(ssl.finalize());
-    }
-    if let Reconnect::UpTo(cap) = reconnect {
-        // Paho counts whole seconds here: 1 s is its shortest retry.
-        b.automatic_reconnect(Duration::from_secs(1), cap);
     }
     if let Some(d) = deadline {
         // Paho counts whole seconds; the tokio deadline below is exact.

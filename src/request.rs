@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::cli::Correlation;
 use crate::config::{ConnectionSettings, RequestSettings, has_wildcard, random_u64};
-use crate::connect::{Reconnect, Session, connect};
+use crate::connect::{Session, connect};
 use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::signal::{Signals, until};
@@ -66,7 +66,7 @@ pub async fn with_session<T>(
 ) -> Result<T> {
     let mut signals = Signals::new()?;
     let session = tokio::select! {
-        s = connect(conn, deadline, Reconnect::Never) => s?,
+        s = connect(conn, deadline) => s?,
         sig = signals.recv() => return Err(Error::Interrupted(sig)),
     };
     let result = tokio::select! {
