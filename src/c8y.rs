@@ -96,7 +96,7 @@ pub fn run(settings: &Settings, start: std::time::Instant) -> Result<()> {
     let min_valid = settings.min_valid.unwrap_or_default();
     if let Some(path) = &settings.cache {
         if let Some(token) = read_cache(path, &settings.conn.display, &settings.request.topic) {
-            if token.expires_in(SystemTime::now()) >= min_valid.as_secs() as i64 {
+            if token.expires_in(SystemTime::now()) >= secs(min_valid) {
                 return print(&token, settings.output);
             }
         }
@@ -106,7 +106,7 @@ pub fn run(settings: &Settings, start: std::time::Instant) -> Result<()> {
     let token = Token::decode(&jwt)?;
     let left = token.expires_in(SystemTime::now());
     if let Some(min) = settings.min_valid {
-        if left < min.as_secs() as i64 {
+        if left < secs(min) {
             return Err(Error::Runtime(format!(
                 "the token expires in {left}s, sooner than --min-valid {}",
                 humantime::format_duration(min)
@@ -298,8 +298,17 @@ impl Token {
     }
 }
 
+/// Whole seconds as a signed count (durations are capped far below i64::MAX).
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// RFC 3339 UTC, or `None` for a time RFC 3339 cannot write (before 1970
+/// here, or after year 9999, where humantime's formatter would panic).
 fn rfc3339(secs: i64) -> Option<String> {
-    let t = UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(secs).ok()?))?;
+    const YEAR_10000: u64 = 253_402_300_800;
+    let secs = u64::try_from(secs).ok().filter(|&s| s < YEAR_10000)?;
+    let t = UNIX_EPOCH.checked_add(Duration::from_secs(secs))?;
     Some(humantime::format_rfc3339_seconds(t).to_string())
 }
 
@@ -395,6 +404,19 @@ mod tests {
         assert_eq!(j["issued_at"], "2023-11-14T22:13:20Z");
         assert_eq!(j["expires_at"], "2023-11-14T23:13:20Z");
         assert_eq!(j["expires_in_s"], 3000);
+    }
+
+    #[test]
+    fn absurd_times_render_as_null_not_a_panic() {
+        let t = Token::decode(&jwt(r#"{"iat":-5,"exp":300000000000}"#)).unwrap();
+        let j: Value =
+            serde_json::from_str(&t.render(TokenOutput::Json, SystemTime::now())).unwrap();
+        assert_eq!(j["issued_at"], Value::Null);
+        assert_eq!(j["expires_at"], Value::Null);
+        let t = Token::decode(&jwt(r#"{"exp":1e300}"#)).unwrap();
+        let _ = t.render(TokenOutput::Json, SystemTime::now());
+        let t = Token::decode(&jwt(r#"{"exp":-9223372036854775808}"#)).unwrap();
+        let _ = t.render(TokenOutput::Json, UNIX_EPOCH + Duration::from_secs(1 << 40));
     }
 
     #[test]

@@ -172,19 +172,29 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
     }
 }
 
+/// The longest duration accepted anywhere (about 31 years): far beyond any
+/// deadline, and small enough that adding it to a clock cannot overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000);
+
 /// Parses `5` (seconds, as mosquitto takes it), `500ms`, `1m30s`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("empty duration".into());
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        if !(0.0..=1.0e9).contains(&secs) || !secs.is_finite() {
-            return Err("duration out of range".into());
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 && secs <= MAX_DURATION.as_secs_f64() => {
+            Duration::from_secs_f64(secs)
         }
-        return Ok(Duration::from_secs_f64(secs));
+        Ok(_) => return Err("duration out of range".into()),
+        Err(_) => {
+            humantime::parse_duration(s).map_err(|e| format!("{e} (try 5, 500ms or 1m30s)"))?
+        }
+    };
+    if d > MAX_DURATION {
+        return Err("duration out of range".into());
     }
-    humantime::parse_duration(s).map_err(|e| format!("{e} (try 5, 500ms or 1m30s)"))
+    Ok(d)
 }
 
 fn parse_qos(s: &str) -> Result<u8, String> {
@@ -455,7 +465,16 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        for bad in ["", "-1", "abc", "5 parsecs", "NaN", "inf", "1e300"] {
+        for bad in [
+            "",
+            "-1",
+            "abc",
+            "5 parsecs",
+            "NaN",
+            "inf",
+            "1e300",
+            "300000000000y",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
         }
     }

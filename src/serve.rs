@@ -309,6 +309,10 @@ async fn run_command(
     let mut child = tokio::process::Command::new(program)
         .args(&argv[1..])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        // The broker password is ours, not the command's (MQRR_URL may
+        // carry one too).
+        .env_remove("MQRR_PASSWORD")
+        .env_remove("MQRR_URL")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())

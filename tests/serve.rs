@@ -27,7 +27,12 @@ impl Server {
     /// `mqrr serve -h 127.0.0.1 -p PORT --debug ARGS...`, waited for until it
     /// reports that it is serving (SUBACK received).
     fn start(port: u16, args: &[&str]) -> Server {
-        let server = Server::spawn(port, args);
+        Server::start_with_env(port, &[], args)
+    }
+
+    /// As `start`, with extra environment variables for the server.
+    fn start_with_env(port: u16, env: &[(&str, &str)], args: &[&str]) -> Server {
+        let server = Server::spawn_with_env(port, env, args);
         assert!(
             server.wait_stderr(Duration::from_secs(10), "serving"),
             "mqrr serve never started serving; stderr:\n{}",
@@ -38,7 +43,12 @@ impl Server {
 
     /// As `start`, without waiting for anything.
     fn spawn(port: u16, args: &[&str]) -> Server {
+        Server::spawn_with_env(port, &[], args)
+    }
+
+    fn spawn_with_env(port: u16, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = mqrr_std()
+            .envs(env.iter().copied())
             .args([
                 "serve",
                 "-h",
@@ -269,6 +279,27 @@ fn requester_with_correlation_off_still_gets_an_answer() {
         .assert()
         .success()
         .stdout("plain\n");
+}
+
+#[test]
+fn command_does_not_inherit_the_broker_password() {
+    let broker = Broker::start();
+    let _server = Server::start_with_env(
+        broker.port,
+        &[("MQRR_USERNAME", "svc"), ("MQRR_PASSWORD", "hunter2")],
+        &[
+            "-t",
+            "svc/env",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"${MQRR_PASSWORD-unset}\"",
+        ],
+    );
+    request(broker.port, "svc/env", "svc/env/r", "x", "5s")
+        .assert()
+        .success()
+        .stdout("unset\n");
 }
 
 #[test]
