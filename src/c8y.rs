@@ -122,20 +122,25 @@ pub fn run(settings: &Settings, start: std::time::Instant) -> Result<()> {
 async fn fetch(settings: &Settings, start: Instant) -> Result<String> {
     let req = &settings.request;
     let deadline = req.timeout.map(|t| start + t);
+    // The bridge-health read after a timeout comes out of the same -W.
+    let health_wait = req
+        .timeout
+        .map_or(Duration::ZERO, |t| (t / 10).min(HEALTH_WAIT));
+    let token_deadline = deadline.map(|d| d - health_wait);
     let mut jwt = None;
     let mut take = |_: &str, data: &[u8]| {
         jwt = Some(data.get(3..).unwrap_or_default().to_vec());
         Ok(Next::Stop)
     };
     with_session(&settings.conn, deadline, async |session| {
-        match exchange(session, req, deadline, &mut take).await {
+        match exchange(session, req, token_deadline, &mut take).await {
             // Connected, but no token in time: say whether the bridge is up.
             Err(Error::Timeout(_)) => {
-                let bridge = bridge_health(session).await;
+                let bridge = bridge_health(session, health_wait).await;
                 Err(Error::Timeout(format!(
                     "no token on {} within {} (Cumulocity bridge: {bridge})",
                     req.filter,
-                    humantime::format_duration(req.timeout.unwrap_or_default())
+                    crate::request::human(req.timeout)
                 )))
             }
             other => other,
@@ -155,33 +160,19 @@ const HEALTH_TOPICS: [&str; 2] = [
     "te/device/main/service/mosquitto-c8y-bridge/status/health",
 ];
 
-/// How long to wait for the retained health messages after a timeout; they
-/// come right after the SUBACK when they exist at all.
+/// Longest wait for the retained health messages after a timeout (at most a
+/// tenth of -W); they come right after the SUBACK when they exist at all.
 const HEALTH_WAIT: Duration = Duration::from_millis(500);
 
-async fn bridge_health(session: &Session) -> &'static str {
-    let deadline = Instant::now() + HEALTH_WAIT;
+async fn bridge_health(session: &Session, wait: Duration) -> &'static str {
     let filters: Vec<String> = HEALTH_TOPICS.iter().map(|t| t.to_string()).collect();
-    if session
-        .subscribe(&filters, 0, true, Some(deadline))
+    let states: Vec<Option<bool>> = session
+        .retained(&filters, wait)
         .await
-        .is_err()
-    {
-        return "unknown";
-    }
-    let mut states = Vec::new();
-    while states.len() < HEALTH_TOPICS.len() {
-        let Ok(event) = tokio::time::timeout_at(deadline, session.events.recv()).await else {
-            break;
-        };
-        match event {
-            Ok(paho_mqtt::Event::Message(m)) if HEALTH_TOPICS.contains(&m.topic()) => {
-                states.push(health_state(m.payload()));
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
+        .iter()
+        .filter(|m| HEALTH_TOPICS.contains(&m.topic.as_str()))
+        .map(|m| health_state(&m.payload))
+        .collect();
     if states.contains(&Some(false)) {
         "down"
     } else if states.contains(&Some(true)) {

@@ -59,7 +59,7 @@ impl Error {
     pub fn message(&self) -> Option<String> {
         match self {
             Error::Interrupted(_) => None,
-            other => Some(sanitize(&other.to_string())),
+            other => Some(other.to_string()),
         }
     }
 }
@@ -79,6 +79,13 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Prints one diagnostic line, `mqrr: …`, unless `--quiet`.
+pub fn warn(quiet: bool, msg: &str) {
+    if !quiet {
+        eprintln!("mqrr: {}", sanitize(msg));
+    }
+}
 
 /// Escapes control characters so that a topic or payload echoed in a
 /// diagnostic cannot move the cursor or recolour the user's terminal, and the
@@ -122,7 +129,9 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        let e = Error::Timeout("no response on a/\x1b[31mred\n".into());
-        assert_eq!(e.message().unwrap(), "no response on a/\\u{1b}[31mred\\n");
+        assert_eq!(
+            sanitize("no response on a/\x1b[31mred\n"),
+            "no response on a/\\u{1b}[31mred\\n"
+        );
     }
 }

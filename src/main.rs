@@ -17,9 +17,8 @@ fn main() {
             exit(status::OK);
         }
         Err(e) => {
-            if !std::env::args_os().any(|a| a == "--quiet") {
-                eprintln!("mqrr: {}", clap_error_line(&e));
-            }
+            let quiet = std::env::args_os().any(|a| a == "--quiet");
+            mqrr::error::warn(quiet, &clap_error_line(&e));
             exit(status::USAGE);
         }
     };
@@ -27,8 +26,8 @@ fn main() {
     let code = match mqrr::run(cli, start) {
         Ok(()) => status::OK,
         Err(e) => {
-            if let (false, Some(line)) = (quiet, e.message()) {
-                eprintln!("mqrr: {line}");
+            if let Some(line) = e.message() {
+                mqrr::error::warn(quiet, &line);
             }
             e.exit_code()
         }
@@ -53,5 +52,5 @@ fn clap_error_line(e: &clap::Error) -> String {
             .collect();
         line = format!("{} {}", line, items.join(", "));
     }
-    mqrr::error::sanitize(&line)
+    line
 }

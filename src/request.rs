@@ -16,9 +16,6 @@ use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::signal::{Signals, until};
 
-/// How long the closing DISCONNECT may take once the outcome is known.
-const DISCONNECT_BOUND: Duration = Duration::from_millis(250);
-
 /// What a response handler wants next.
 pub enum Next {
     /// Count this response and keep going until `-C` is reached.
@@ -53,8 +50,13 @@ fn no_response(req: &RequestSettings) -> String {
     format!(
         "no response on {} within {}",
         req.filter,
-        humantime::format_duration(req.timeout.unwrap_or_default())
+        human(req.timeout)
     )
+}
+
+/// A `-W` value as the user would write it (`500ms`, `30s`).
+pub fn human(timeout: Option<Duration>) -> String {
+    humantime::format_duration(timeout.unwrap_or_default()).to_string()
 }
 
 /// Connects, runs `body`, and disconnects cleanly whatever `body` returned;
@@ -73,7 +75,7 @@ pub async fn with_session<T>(
         r = body(&session) => r,
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
-    session.disconnect(DISCONNECT_BOUND).await;
+    session.disconnect().await;
     result
 }
 

@@ -10,14 +10,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use paho_mqtt as mqtt;
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
 
 use crate::cli::ServeArgs;
 use crate::config::{ConnectionSettings, check_filter, check_topic};
-use crate::connect::{Session, connect};
-use crate::error::{Error, Result, sanitize};
+use crate::connect::{Incoming, Received, Session, connect};
+use crate::error::{Error, Result, warn};
 use crate::signal::Signals;
 
 /// First wait before reconnecting, doubled after each failed attempt.
@@ -96,12 +95,6 @@ impl Settings {
     }
 }
 
-fn warn(quiet: bool, msg: &str) {
-    if !quiet {
-        eprintln!("mqrr: {}", sanitize(msg));
-    }
-}
-
 /// A command that cannot be found is bad input, found before connecting.
 fn check_program(program: &str) -> Result<()> {
     let runnable = |p: &Path| {
@@ -136,7 +129,7 @@ pub async fn run(s: &Settings) -> Result<()> {
         r = serve(&session, s) => r,
         _ = signals.recv() => Ok(()),
     };
-    session.disconnect(Duration::from_millis(500)).await;
+    session.disconnect().await;
     result
 }
 
@@ -147,27 +140,21 @@ async fn serve(session: &Session, s: &Settings) -> Result<()> {
     let mut replied = 0u64;
     loop {
         tokio::select! {
-            event = session.events.recv(), if jobs.len() < s.jobs => match event {
-                Ok(mqtt::Event::Message(msg)) => {
+            incoming = session.next(), if jobs.len() < s.jobs => match incoming {
+                Incoming::Message(request) => {
                     // A retained request is an old one; answering it on every
                     // reconnect would repeat its side effects.
-                    if msg.retained() {
+                    if request.retained {
                         continue;
                     }
-                    if let Some(job) = plan(session, s, &msg) {
+                    if let Some(job) = plan(session, s, request) {
                         jobs.spawn(job);
                     }
                 }
                 // A broker's DISCONNECT may be followed by a connection-lost
                 // event for the same loss: reconnect once.
-                Ok(mqtt::Event::ConnectionLost) | Ok(mqtt::Event::Disconnected { .. }) => {
-                    if !session.client().is_connected() {
-                        reconnect(session, s).await?;
-                    }
-                }
-                // Our own (re)connects; nothing to do.
-                Ok(mqtt::Event::Connected) => {}
-                Ok(mqtt::Event::Shutdown) | Err(_) => return Err(session.lost()),
+                Incoming::Lost if !session.is_connected() => reconnect(session, s).await?,
+                Incoming::Lost | Incoming::Connected => {}
             },
             Some(done) = jobs.join_next() => {
                 if let Ok(true) = done {
@@ -181,8 +168,9 @@ async fn serve(session: &Session, s: &Settings) -> Result<()> {
     }
 }
 
-/// Reconnects with doubling waits (capped at 30 s) until it works, then
-/// subscribes again: the sessions are clean, so the broker forgot them.
+/// Reconnects with doubling waits (capped at 30 s) until connected and
+/// subscribed again: the sessions are clean, so the broker forgot the
+/// subscriptions. Only a broker refusing them ends the server (exit 4).
 async fn reconnect(session: &Session, s: &Settings) -> Result<()> {
     let lost = std::time::Instant::now();
     s.warn(&format!(
@@ -192,18 +180,25 @@ async fn reconnect(session: &Session, s: &Settings) -> Result<()> {
     let mut wait = RECONNECT_FIRST;
     loop {
         tokio::time::sleep(wait).await;
-        match session.client().reconnect().await {
-            Ok(_) => break,
-            Err(e) => {
+        wait = (wait * 2).min(RECONNECT_CAP);
+        if !session.is_connected() {
+            if let Err(e) = session.reconnect().await {
                 session.debug(|| format!("reconnect failed: {e}; next try in {wait:?}"));
-                wait = (wait * 2).min(RECONNECT_CAP);
+                continue;
+            }
+        }
+        let deadline = tokio::time::Instant::now() + BROKER_BOUND;
+        match session
+            .subscribe(&s.filters, s.qos, false, Some(deadline))
+            .await
+        {
+            Ok(()) => break,
+            Err(e @ Error::Refused(_)) => return Err(e),
+            Err(e) => {
+                session.debug(|| format!("subscribing again failed: {e}; next try in {wait:?}"))
             }
         }
     }
-    let deadline = tokio::time::Instant::now() + BROKER_BOUND;
-    session
-        .subscribe(&s.filters, s.qos, false, Some(deadline))
-        .await?;
     s.warn(&format!(
         "reconnected to {} after {} ms; serving again",
         session.display,
@@ -217,31 +212,25 @@ async fn reconnect(session: &Session, s: &Settings) -> Result<()> {
 fn plan(
     session: &Session,
     s: &Settings,
-    msg: &mqtt::Message,
+    request: Received,
 ) -> Option<impl std::future::Future<Output = bool> + Send + 'static> {
-    let props = msg.properties();
-    let reply_topic = props
-        .get_string(mqtt::PropertyCode::ResponseTopic)
-        .or_else(|| s.reply_topic.clone());
-    let Some(reply_topic) = reply_topic else {
+    let Some(reply_topic) = request.response_topic.or_else(|| s.reply_topic.clone()) else {
         s.warn(&format!(
             "request on {} has no Response Topic; skipped (give --reply-topic for MQTT 3.1.1 requesters)",
-            msg.topic()
+            request.topic
         ));
         return None;
     };
-    let correlation = props.get_binary(mqtt::PropertyCode::CorrelationData);
     session.debug(|| {
         format!(
             "request on {} ({} bytes), replying on {reply_topic}",
-            msg.topic(),
-            msg.payload().len()
+            request.topic,
+            request.payload.len()
         )
     });
-    let client = session.client().clone();
-    let v5 = session.v5;
+    let replier = session.replier();
     let (answer, quiet, qos, timeout) = (s.answer.clone(), s.quiet, s.qos, s.exec_timeout);
-    let (topic, payload) = (msg.topic().to_string(), msg.payload().to_vec());
+    let (topic, payload, correlation) = (request.topic, request.payload, request.correlation);
     Some(async move {
         let body = match answer {
             Answer::Echo => payload,
@@ -264,33 +253,13 @@ fn plan(
                 }
             }
         };
-        let mut reply_props = mqtt::Properties::new();
-        if let (true, Some(c)) = (v5, correlation) {
-            if reply_props
-                .push_binary(mqtt::PropertyCode::CorrelationData, c)
-                .is_err()
-            {
-                warn(quiet, "correlation data too long to copy; no reply sent");
-                return false;
-            }
-        }
-        let reply = mqtt::MessageBuilder::new()
-            .topic(&reply_topic)
-            .payload(body)
-            .qos(qos)
-            .properties(reply_props)
-            .finalize();
-        match tokio::time::timeout(BROKER_BOUND, client.publish(reply)).await {
-            Ok(Ok(())) => true,
-            Ok(Err(e)) => {
-                warn(quiet, &format!("reply on {reply_topic} not sent: {e}"));
-                false
-            }
-            Err(_) => {
-                warn(
-                    quiet,
-                    &format!("reply on {reply_topic} not acknowledged in time"),
-                );
+        match replier
+            .reply(&reply_topic, body, qos, correlation, BROKER_BOUND)
+            .await
+        {
+            Ok(()) => true,
+            Err(why) => {
+                warn(quiet, &format!("reply on {reply_topic} not sent: {why}"));
                 false
             }
         }

@@ -41,11 +41,7 @@ impl Server {
         server
     }
 
-    /// As `start`, without waiting for anything.
-    fn spawn(port: u16, args: &[&str]) -> Server {
-        Server::spawn_with_env(port, &[], args)
-    }
-
+    /// As `start_with_env`, without waiting for anything.
     fn spawn_with_env(port: u16, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = mqrr_std()
             .envs(env.iter().copied())
