@@ -41,7 +41,7 @@ impl Settings {
         if !args.no_tedge_config {
             let path = crate::tedge::config_path();
             if let Some(tedge) = crate::tedge::load(&path)? {
-                tedge.apply(&mut connection);
+                tedge.apply(&mut connection, &path)?;
                 let from_file = format!("{}: c8y.bridge.topic_prefix", path.display());
                 prefix = prefix.or(tedge.topic_prefix.map(|p| (p, from_file)));
             }
@@ -65,6 +65,7 @@ impl Settings {
             topic,
             filter,
             payload: Vec::new(),
+            payload_from_stdin: false,
             // QoS 1 on s/uat is known to stall some bridges.
             qos: 0,
             subscribe_qos: 1,
@@ -114,7 +115,10 @@ pub fn run(settings: &Settings, start: std::time::Instant) -> Result<()> {
         }
     }
     if let Some(path) = &settings.cache {
-        write_cache(path, &settings.conn.display, &settings.request.topic, &jwt)?;
+        // A good token is still worth printing when it cannot be cached.
+        if let Err(e) = write_cache(path, &settings.conn.display, &settings.request.topic, &jwt) {
+            crate::error::warn(settings.conn.quiet, &e.to_string());
+        }
     }
     print(&token, settings.output)
 }

@@ -3,7 +3,6 @@
 //! activity, and becomes `Error::Usage` (exit 2) naming the option or file.
 
 use std::hash::{BuildHasher, Hasher};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,9 +26,10 @@ pub struct ConnectionSettings {
     pub protocol: Protocol,
     pub tls: Option<TlsSettings>,
     pub debug: bool,
+    pub quiet: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TlsSettings {
     pub cafile: Option<PathBuf>,
     pub capath: Option<PathBuf>,
@@ -100,8 +100,10 @@ impl ConnectionSettings {
         let mut password = c.password.clone();
         let (uri, display, tls_on) = if let Some(url) = &c.url {
             let u = parse_url(url)?;
-            if u.username.is_some() {
-                username = username.or(u.username);
+            // The URL's credentials come as a pair: a -u (or MQRR_USERNAME)
+            // replaces both, so user and password never come from two places.
+            if username.is_none() && u.username.is_some() {
+                username = u.username;
                 password = password.or(u.password);
             }
             let tls_on = u.tls || tls_asked;
@@ -169,6 +171,7 @@ impl ConnectionSettings {
             protocol: c.protocol,
             tls: tls_on.then_some(tls),
             debug: c.debug,
+            quiet: c.quiet,
         })
     }
 }
@@ -333,6 +336,8 @@ pub struct RequestSettings {
     pub topic: String,
     pub filter: String,
     pub payload: Vec<u8>,
+    /// `-s`: the payload is stdin, read under the deadline.
+    pub payload_from_stdin: bool,
     pub qos: i32,
     pub subscribe_qos: i32,
     /// `None`: wait forever.
@@ -350,6 +355,16 @@ pub struct RequestSettings {
 }
 
 impl RequestSettings {
+    /// Checks what needs both groups of options.
+    pub fn check_against(&self, conn: &ConnectionSettings) -> Result<()> {
+        if conn.protocol == Protocol::V311 && self.correlation == Correlation::Strict {
+            return Err(usage(
+                "--correlation strict needs MQTT 5, but -V 311 was given",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn from_args(r: &RequestArgs) -> Result<Self> {
         let topic = r.topic.clone().unwrap_or_default();
         let filter = r.response_topic.clone().unwrap_or_default();
@@ -360,19 +375,11 @@ impl RequestSettings {
             m.clone().into_bytes()
         } else if let Some(path) = &r.file {
             std::fs::read(path).map_err(|e| usage(format!("--file {}: {e}", path.display())))?
-        } else if r.stdin {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::Runtime(format!("reading stdin: {e}")))?;
-            buf
         } else {
+            // Empty, or stdin: read under the deadline by `request::run`.
             Vec::new()
         };
-        if payload.len() > 268_435_455 {
-            return Err(usage("payload larger than MQTT's 256 MiB limit"));
-        }
+        check_payload_size(payload.len())?;
 
         let extractor = Extractor {
             json: r
@@ -408,6 +415,7 @@ impl RequestSettings {
             topic,
             filter,
             payload,
+            payload_from_stdin: r.stdin,
             qos: i32::from(r.qos),
             subscribe_qos: i32::from(r.qos),
             timeout: (!r.timeout.is_zero()).then_some(r.timeout),
@@ -424,6 +432,14 @@ impl RequestSettings {
             prefix: None,
         })
     }
+}
+
+/// MQTT's limit for a whole packet is 256 MiB; the payload can come close.
+pub fn check_payload_size(len: usize) -> Result<()> {
+    if len > 268_435_455 {
+        return Err(usage("payload larger than MQTT's 256 MiB limit"));
+    }
+    Ok(())
 }
 
 /// regex errors span several lines with a caret diagram; keep the last line.

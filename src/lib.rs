@@ -27,6 +27,7 @@ pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
         None => {
             let conn = ConnectionSettings::from_args(&cli.connection)?;
             let req = RequestSettings::from_args(&cli.request)?;
+            req.check_against(&conn)?;
             let start = tokio::time::Instant::from_std(start);
             runtime()?.block_on(request::run(&conn, &req, start))
         }

@@ -26,12 +26,15 @@ pub enum Next {
 
 /// Runs the general request mode; `start` is when the process started.
 pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instant) -> Result<()> {
-    if conn.protocol == crate::cli::Protocol::V311 && req.correlation == Correlation::Strict {
-        return Err(Error::Usage(
-            "--correlation strict needs MQTT 5, but -V 311 was given".into(),
-        ));
-    }
     let deadline = req.timeout.map(|t| start + t);
+    let mut stdin_req;
+    let req = if req.payload_from_stdin {
+        stdin_req = req.clone();
+        stdin_req.payload = read_stdin(deadline, req.timeout).await?;
+        &stdin_req
+    } else {
+        req
+    };
     let mut output = Output::new(req.output);
     let mut print = |topic: &str, data: &[u8]| match output.write(topic, data) {
         Ok(()) => Ok(Next::Continue),
@@ -43,6 +46,37 @@ pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instan
         exchange(session, req, deadline, &mut print).await
     })
     .await
+}
+
+/// All of stdin, unless the deadline passes first. The read runs on its
+/// own thread, which a blocked terminal or pipe may keep forever; the
+/// process exits without waiting for it.
+async fn read_stdin(deadline: Option<Instant>, timeout: Option<Duration>) -> Result<Vec<u8>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        let _ = tx.send(std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf));
+    });
+    let read = async {
+        match rx.await {
+            Ok(Ok(buf)) => {
+                crate::config::check_payload_size(buf.len())?;
+                Ok(buf)
+            }
+            Ok(Err(e)) => Err(Error::Runtime(format!("reading stdin: {e}"))),
+            Err(_) => Err(Error::Runtime("reading stdin: reader thread failed".into())),
+        }
+    };
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, read).await.map_err(|_| {
+            Error::Timeout(format!(
+                "stdin still open after {} (-s reads it to the end)",
+                human(timeout)
+            ))
+        })?,
+        None => read.await,
+    }
 }
 
 /// The timeout message for the response wait.

@@ -47,7 +47,6 @@ pub struct Settings {
     pub jobs: usize,
     pub exec_timeout: Duration,
     pub answer: Answer,
-    pub quiet: bool,
 }
 
 impl Settings {
@@ -86,12 +85,11 @@ impl Settings {
             jobs: a.jobs as usize,
             exec_timeout: a.exec_timeout,
             answer,
-            quiet: a.connection.quiet,
         })
     }
 
     fn warn(&self, msg: &str) {
-        warn(self.quiet, msg);
+        warn(self.conn.quiet, msg);
     }
 }
 
@@ -229,7 +227,7 @@ fn plan(
         )
     });
     let replier = session.replier();
-    let (answer, quiet, qos, timeout) = (s.answer.clone(), s.quiet, s.qos, s.exec_timeout);
+    let (answer, quiet, qos, timeout) = (s.answer.clone(), s.conn.quiet, s.qos, s.exec_timeout);
     let (topic, payload, correlation) = (request.topic, request.payload, request.correlation);
     Some(async move {
         let body = match answer {

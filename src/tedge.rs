@@ -109,24 +109,47 @@ fn lookup<'a>(
 }
 
 impl TedgeConfig {
-    /// Fills what the user left unset.
-    pub fn apply(&self, c: &mut Connection) {
-        if c.url.is_none() && c.unix.is_none() {
-            fill(&mut c.host, &self.host);
-            fill(&mut c.port, &self.port);
+    /// Fills what the user left unset. Where the broker comes from a flag
+    /// (`-L`, `--unix`), none of the file's connection settings apply. A
+    /// file the config names but that cannot be read is reported against
+    /// `file` and its key, not a flag the user never gave.
+    pub fn apply(&self, c: &mut Connection, file: &Path) -> Result<()> {
+        if c.url.is_some() || c.unix.is_some() {
+            return Ok(());
         }
-        fill(&mut c.cafile, &self.ca_file);
-        fill(&mut c.capath, &self.ca_dir);
+        let broken =
+            |key: &str, why: String| Error::Usage(format!("{}: {key}: {why}", file.display()));
+        let readable = |key: &str, path: &Option<PathBuf>| match path {
+            Some(p) => std::fs::File::open(p)
+                .map(drop)
+                .map_err(|e| broken(key, format!("{}: {e}", p.display()))),
+            None => Ok(()),
+        };
+        fill(&mut c.host, &self.host);
+        fill(&mut c.port, &self.port);
+        if c.cafile.is_none() && c.capath.is_none() {
+            readable("mqtt.client.auth.ca_file", &self.ca_file)?;
+            fill(&mut c.cafile, &self.ca_file);
+            fill(&mut c.capath, &self.ca_dir);
+        }
         if c.cert.is_none() && c.key.is_none() {
+            readable("mqtt.client.auth.cert_file", &self.cert_file)?;
+            readable("mqtt.client.auth.key_file", &self.key_file)?;
             fill(&mut c.cert, &self.cert_file);
             fill(&mut c.key, &self.key_file);
         }
-        if c.username.is_none() {
-            fill(&mut c.username, &self.username);
-            if c.password.is_none() {
-                fill(&mut c.password_file, &self.password_file);
+        if c.username.is_none() && c.password.is_none() && c.password_file.is_none() {
+            if self.password_file.is_some() && self.username.is_none() {
+                return Err(broken(
+                    "mqtt.client.auth.password_file",
+                    "needs mqtt.client.auth.username".into(),
+                ));
             }
+            readable("mqtt.client.auth.password_file", &self.password_file)?;
+            fill(&mut c.username, &self.username);
+            fill(&mut c.password_file, &self.password_file);
         }
+        Ok(())
     }
 }
 
@@ -182,8 +205,55 @@ mod tests {
             port: Some(9999),
             ..Default::default()
         };
-        t.apply(&mut c);
+        t.apply(&mut c, Path::new("tedge.toml")).unwrap();
         assert_eq!(c.host.as_deref(), Some("tedge-host"));
         assert_eq!(c.port, Some(9999));
+    }
+
+    #[test]
+    fn a_broker_given_by_flag_takes_nothing_from_the_file() {
+        let t = TedgeConfig {
+            host: Some("tedge-host".into()),
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        };
+        let mut c = Connection {
+            unix: Some("/run/mqtt.sock".into()),
+            ..Default::default()
+        };
+        t.apply(&mut c, Path::new("tedge.toml")).unwrap();
+        assert_eq!(c.host, None);
+        assert_eq!(c.cafile, None);
+    }
+
+    #[test]
+    fn unreadable_files_are_blamed_on_the_config_key() {
+        let t = TedgeConfig {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        };
+        let e = t
+            .apply(
+                &mut Connection::default(),
+                Path::new("/etc/tedge/tedge.toml"),
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "/etc/tedge/tedge.toml: mqtt.client.auth.ca_file: /nonexistent/ca.pem:"
+            ),
+            "{e}"
+        );
+        let t = TedgeConfig {
+            password_file: Some("/etc/passwd".into()),
+            ..Default::default()
+        };
+        let e = t
+            .apply(&mut Connection::default(), Path::new("tedge.toml"))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "tedge.toml: mqtt.client.auth.password_file: needs mqtt.client.auth.username"
+        );
     }
 }

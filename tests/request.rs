@@ -930,3 +930,41 @@ fn non_utf8_arguments_are_a_usage_error_not_a_panic() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn stdin_that_never_ends_is_cut_off_by_the_deadline() {
+    // The writer end stays open (held by this test) and never writes.
+    let mut child = mqrr_std()
+        .args([
+            "-p",
+            &free_port().to_string(),
+            "-t",
+            "a",
+            "-e",
+            "b",
+            "-s",
+            "-W",
+            "500ms",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin = child.stdin.take();
+    let started = std::time::Instant::now();
+    let mut status = None;
+    assert!(wait_until(std::time::Duration::from_secs(5), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    }));
+    let elapsed = started.elapsed();
+    assert_eq!(status.unwrap().code(), Some(27));
+    assert!(elapsed < std::time::Duration::from_secs(3), "{elapsed:?}");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "mqrr: stdin still open after 500ms (-s reads it to the end)\n"
+    );
+}
