@@ -56,11 +56,6 @@ impl Settings {
             )));
         }
         crate::config::check_topic(&source, &topic)?;
-        if args.resend.is_zero() {
-            return Err(Error::Usage(
-                "--resend: interval must be more than 0".into(),
-            ));
-        }
         let request = RequestSettings {
             topic,
             filter,

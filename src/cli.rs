@@ -197,6 +197,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A duration that must be more than zero (`--resend`, `--exec-timeout`).
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("must be more than 0".into()),
+        d => Ok(d),
+    }
+}
+
 fn parse_qos(s: &str) -> Result<u8, String> {
     match s {
         "0" => Ok(0),
@@ -260,7 +268,7 @@ pub struct RequestArgs {
     pub timeout: Duration,
 
     /// Publish the request again at this interval while waiting
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_negative_numbers = true, help_heading = "Request")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval, allow_negative_numbers = true, help_heading = "Request")]
     pub resend: Option<Duration>,
 
     /// Exit after N matching responses; 0 collects until the deadline
@@ -379,7 +387,7 @@ pub struct C8yTokenArgs {
     pub timeout: Duration,
 
     /// Publish the request again at this interval while waiting
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
     pub resend: Duration,
 
     /// What to print
@@ -429,7 +437,7 @@ pub struct ServeArgs {
     pub jobs: u32,
 
     /// Give up on a command after this long (no reply is sent)
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval)]
     pub exec_timeout: Duration,
 
     /// Reply with the request payload

@@ -407,10 +407,6 @@ impl RequestSettings {
             },
         };
 
-        if r.resend == Some(Duration::ZERO) {
-            return Err(usage("--resend: interval must be more than 0"));
-        }
-
         Ok(RequestSettings {
             topic,
             filter,

@@ -73,9 +73,6 @@ impl Settings {
         if a.count == Some(0) {
             return Err(Error::Usage("-C: 0 replies would exit at once".into()));
         }
-        if a.exec_timeout.is_zero() {
-            return Err(Error::Usage("--exec-timeout: must be more than 0".into()));
-        }
         Ok(Settings {
             conn,
             filters: a.topic.clone(),
