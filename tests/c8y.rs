@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -98,17 +98,20 @@ fn token_bridge(port: u16, jwt: &str) -> Responder {
     bridge(port, "c8y", true, &[&format!("71,{jwt}")]).0
 }
 
+/// A fresh broker with the usual fake bridge handing out a token with
+/// `claims`: (broker, token, bridge).
+fn broker_with_token(claims: &Value) -> (Broker, String, Responder) {
+    let broker = Broker::start();
+    let token = jwt(claims);
+    let bridge = token_bridge(broker.port, &token);
+    (broker, token, bridge)
+}
+
 /// `mqrr c8y-token --no-tedge-config -h 127.0.0.1 -p PORT`.
 fn c8y(port: u16) -> assert_cmd::Command {
     let mut cmd = mqrr();
-    cmd.args([
-        "c8y-token",
-        "--no-tedge-config",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-    ]);
+    cmd.args(["c8y-token", "--no-tedge-config"])
+        .args(broker_args(port));
     cmd
 }
 
@@ -119,12 +122,32 @@ fn c8y_tedge(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
+/// Asserts a clean success that prints `token` and nothing else.
+#[track_caller]
+fn assert_prints_token(run: impl IntoAssert, token: &str) {
+    assert_prints(run, &format!("{token}\n"));
 }
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
+/// Asserts exit 0 with nothing on stderr; returns stdout.
+#[track_caller]
+fn success_stdout(run: impl IntoAssert) -> String {
+    let out = run.into_assert().success().stderr("").get_output().clone();
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs `c8y-token -W 1s` with `extra` where no token comes: exit 27,
+/// nothing on stdout, no panic. Returns stderr.
+fn times_out(port: u16, extra: &[&str]) -> String {
+    let out = c8y(port)
+        .args(extra)
+        .args(["-W", "1s"])
+        .assert()
+        .code(27)
+        .stdout("")
+        .get_output()
+        .clone();
+    assert_no_panic(&out);
+    String::from_utf8(out.stderr).expect("stderr is UTF-8")
 }
 
 /// `secs` since the epoch as RFC 3339 UTC (`2024-01-02T03:04:05Z`), computed
@@ -164,66 +187,91 @@ fn eval_env(output: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn write_tedge_toml(dir: &Path, text: &str) -> std::path::PathBuf {
+fn write_tedge_toml(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("tedge.toml");
     std::fs::write(&p, text).unwrap();
     p
+}
+
+/// A tedge.toml naming 127.0.0.1:`port` and the bridge prefix `edge`.
+fn write_edge_tedge_toml(dir: &Path, port: u16) {
+    write_tedge_toml(
+        dir,
+        &format!(
+            "[mqtt.client]\nhost = \"127.0.0.1\"\nport = {port}\n\n[c8y.bridge]\ntopic_prefix = \"edge\"\n"
+        ),
+    );
+}
+
+/// A `--cache` file in a temp dir of its own, not yet written.
+struct Cache {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Cache {
+    fn new() -> Cache {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token.cache");
+        Cache { dir, path }
+    }
+
+    /// `--cache PATH`.
+    fn args(&self) -> [&str; 2] {
+        ["--cache", self.path.to_str().unwrap()]
+    }
+
+    fn read(&self) -> String {
+        std::fs::read_to_string(&self.path).expect("cache file written")
+    }
+}
+
+/// With the broker on `port` gone, asserts that `--cache` with `extra` is
+/// skipped: the run goes on to connect and fails with exit 3.
+fn assert_cache_skipped(port: u16, cache: &Cache, extra: &[&str]) {
+    c8y(port)
+        .args(cache.args())
+        .args(extra)
+        .args(["-W", "5s"])
+        .assert()
+        .code(3)
+        .stdout("");
+}
+
+/// Publishes a retained token of an earlier request on `c8y/s/dat`.
+fn publish_stale_retained_token(port: u16) {
+    let old = jwt(&claims_for(ISS, 3600, "old"));
+    mosquitto_pub(port, "c8y/s/dat", &format!("71,{old}"), true);
 }
 
 // ---------------------------------------------------------------- output forms
 
 #[test]
 fn default_output_is_the_raw_token() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
-    c8y(broker.port)
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    assert_prints_token(c8y(broker.port), &token);
 }
 
 #[test]
 fn output_token_prints_the_raw_token() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
-    c8y(broker.port)
-        .args(["-o", "token"])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    assert_prints_token(c8y(broker.port).args(["-o", "token"]), &token);
 }
 
 #[test]
 fn output_header_prints_an_authorization_header() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
-    c8y(broker.port)
-        .args(["-o", "header"])
-        .assert()
-        .success()
-        .stdout(format!("Authorization: Bearer {token}\n"))
-        .stderr("");
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    assert_prints(
+        c8y(broker.port).args(["-o", "header"]),
+        &format!("Authorization: Bearer {token}\n"),
+    );
 }
 
 #[test]
 fn output_json_has_token_url_tenant_user_and_times() {
-    let broker = Broker::start();
     let c = claims(3600);
-    let token = jwt(&c);
-    let _bridge = token_bridge(broker.port, &token);
-    let out = c8y(broker.port)
-        .args(["-o", "json"])
-        .assert()
-        .success()
-        .stderr("")
-        .get_output()
-        .clone();
-    let text = stdout(&out);
+    let (broker, token, _bridge) = broker_with_token(&c);
+    let text = success_stdout(c8y(broker.port).args(["-o", "json"]));
     assert!(
         text.ends_with('\n') && text.lines().count() == 1,
         "{text:?}"
@@ -258,18 +306,9 @@ fn output_json_has_token_url_tenant_user_and_times() {
 
 #[test]
 fn output_claims_prints_the_decoded_payload_pretty() {
-    let broker = Broker::start();
     let c = claims(3600);
-    let token = jwt(&c);
-    let _bridge = token_bridge(broker.port, &token);
-    let out = c8y(broker.port)
-        .args(["-o", "claims"])
-        .assert()
-        .success()
-        .stderr("")
-        .get_output()
-        .clone();
-    let text = stdout(&out);
+    let (broker, _token, _bridge) = broker_with_token(&c);
+    let text = success_stdout(c8y(broker.port).args(["-o", "claims"]));
     let parsed: Value = serde_json::from_str(&text).expect("stdout is JSON");
     assert_eq!(parsed, c);
     assert_eq!(
@@ -280,17 +319,8 @@ fn output_claims_prints_the_decoded_payload_pretty() {
 
 #[test]
 fn output_env_evaluates_in_sh() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
-    let out = c8y(broker.port)
-        .args(["-o", "env"])
-        .assert()
-        .success()
-        .stderr("")
-        .get_output()
-        .clone();
-    let text = stdout(&out);
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    let text = success_stdout(c8y(broker.port).args(["-o", "env"]));
     assert_eq!(
         text,
         format!("export C8Y_TOKEN='{token}'\nexport C8Y_URL='{URL}'\nexport C8Y_TENANT='t12345'\n")
@@ -300,20 +330,10 @@ fn output_env_evaluates_in_sh() {
 
 #[test]
 fn output_env_quotes_a_hostile_issuer_for_eval() {
-    let broker = Broker::start();
     let iss = "t1'; echo INJECTED; x='$(id)`id`\\";
-    let token = jwt(&claims_for(iss, 3600, "q"));
-    let _bridge = token_bridge(broker.port, &token);
-    let out = c8y(broker.port)
-        .args(["-o", "env"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(
-        eval_env(&stdout(&out)),
-        format!("{token}|https://{iss}|t12345")
-    );
+    let (broker, token, _bridge) = broker_with_token(&claims_for(iss, 3600, "q"));
+    let text = success_stdout(c8y(broker.port).args(["-o", "env"]));
+    assert_eq!(eval_env(&text), format!("{token}|https://{iss}|t12345"));
 }
 
 // ---------------------------------------------------------------- the request
@@ -323,10 +343,7 @@ fn request_is_an_empty_qos0_publish_on_s_uat() {
     let broker = Broker::start();
     let token = jwt(&claims(3600));
     let (_bridge, log) = bridge(broker.port, "c8y", true, &[&format!("71,{token}")]);
-    c8y(broker.port)
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"));
+    assert_prints_token(c8y(broker.port), &token);
     let seen = log.lock().unwrap().clone();
     assert!(!seen.is_empty(), "the bridge saw no request");
     for s in &seen {
@@ -344,12 +361,7 @@ fn custom_prefix_uses_its_own_topics() {
     let other = jwt(&claims_for(ISS, 3600, "wrong-prefix"));
     let (_right, log) = bridge(broker.port, "c8y-2", true, &[&format!("71,{token}")]);
     let (_wrong, wrong_log) = bridge(broker.port, "c8y", true, &[&format!("71,{other}")]);
-    c8y(broker.port)
-        .args(["--prefix", "c8y-2"])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    assert_prints_token(c8y(broker.port).args(["--prefix", "c8y-2"]), &token);
     assert!(log.lock().unwrap().iter().all(|s| s.topic == "c8y-2/s/uat"));
     assert!(!log.lock().unwrap().is_empty());
     assert!(
@@ -363,41 +375,24 @@ fn custom_prefix_uses_its_own_topics() {
 #[test]
 fn retained_stale_token_is_ignored_without_a_bridge() {
     let broker = Broker::start();
-    let old = jwt(&claims_for(ISS, 3600, "old"));
-    mosquitto_pub(broker.port, "c8y/s/dat", &format!("71,{old}"), true);
-    let out = c8y(broker.port)
-        .args(["-W", "1s"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .get_output()
-        .clone();
-    assert_no_panic(&out);
+    publish_stale_retained_token(broker.port);
+    times_out(broker.port, &[]);
 }
 
 #[test]
 fn retained_stale_token_is_ignored_without_a_bridge_on_mqtt311() {
     let broker = Broker::start();
-    let old = jwt(&claims_for(ISS, 3600, "old"));
-    mosquitto_pub(broker.port, "c8y/s/dat", &format!("71,{old}"), true);
-    c8y(broker.port)
-        .args(["-V", "311", "-W", "1s"])
-        .assert()
-        .code(27)
-        .stdout("");
+    publish_stale_retained_token(broker.port);
+    times_out(broker.port, &["-V", "311"]);
 }
 
 #[test]
 fn retained_stale_token_is_ignored_and_the_fresh_one_printed() {
     let broker = Broker::start();
-    let old = jwt(&claims_for(ISS, 3600, "old"));
     let fresh = jwt(&claims_for(ISS, 3600, "fresh"));
-    mosquitto_pub(broker.port, "c8y/s/dat", &format!("71,{old}"), true);
+    publish_stale_retained_token(broker.port);
     let _bridge = token_bridge(broker.port, &fresh);
-    c8y(broker.port)
-        .assert()
-        .success()
-        .stdout(format!("{fresh}\n"));
+    assert_prints_token(c8y(broker.port), &fresh);
 }
 
 #[test]
@@ -410,11 +405,7 @@ fn error_line_before_the_token_is_skipped() {
         true,
         &["41,100,Bad request", &format!("71,{token}")],
     );
-    c8y(broker.port)
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    assert_prints_token(c8y(broker.port), &token);
 }
 
 #[test]
@@ -432,11 +423,7 @@ fn resend_repeats_the_request_until_answered() {
         }
     });
     let started = Instant::now();
-    c8y(broker.port)
-        .args(["--resend", "300ms"])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"));
+    assert_prints_token(c8y(broker.port).args(["--resend", "300ms"]), &token);
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "took {:?}: the default 10s resend, not 300ms?",
@@ -454,10 +441,7 @@ fn trailing_newline_after_the_token_is_not_printed() {
     let broker = Broker::start();
     let token = jwt(&claims(3600));
     let (_bridge, _log) = bridge(broker.port, "c8y", true, &[&format!("71,{token}\r\n")]);
-    c8y(broker.port)
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"));
+    assert_prints_token(c8y(broker.port), &token);
 }
 
 #[test]
@@ -465,17 +449,9 @@ fn wildcard_prefix_is_a_usage_error_before_connecting() {
     // Nobody listens on the port: exit 2, not 3, proves no connection was tried.
     let out = c8y(free_port())
         .args(["--prefix", "c8y/#"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .get_output()
-        .clone();
-    let err = stderr(&out);
-    assert!(
-        err.starts_with("mqrr: ") && err.lines().count() == 1,
-        "{err:?}"
-    );
-    assert!(err.contains("prefix"), "{err:?}");
+        .output()
+        .unwrap();
+    assert_failure(&out, 2, &["prefix"]);
 }
 
 #[test]
@@ -493,51 +469,24 @@ fn zero_resend_is_a_usage_error() {
 fn malformed_token_is_exit_1() {
     let broker = Broker::start();
     let (_bridge, _log) = bridge(broker.port, "c8y", true, &["71,not-a-jwt"]);
-    let out = c8y(broker.port)
-        .assert()
-        .code(1)
-        .stdout("")
-        .get_output()
-        .clone();
-    let err = stderr(&out);
-    assert!(err.contains("malformed token"), "{err:?}");
-    assert!(
-        err.starts_with("mqrr: ") && err.lines().count() == 1,
-        "{err:?}"
-    );
-    assert_no_panic(&out);
+    let out = c8y(broker.port).output().unwrap();
+    assert_failure(&out, 1, &["malformed token"]);
 }
 
 #[test]
 fn min_valid_longer_than_the_token_fails() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
+    let (broker, _token, _bridge) = broker_with_token(&claims(3600));
     let out = c8y(broker.port)
         .args(["--min-valid", "2h"])
-        .assert()
-        .code(1)
-        .stdout("")
-        .get_output()
-        .clone();
-    let err = stderr(&out);
-    assert!(
-        err.starts_with("mqrr: ") && err.lines().count() == 1,
-        "{err:?}"
-    );
+        .output()
+        .unwrap();
+    assert_failure(&out, 1, &[]);
 }
 
 #[test]
 fn min_valid_shorter_than_the_token_succeeds() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
-    c8y(broker.port)
-        .args(["--min-valid", "10m"])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    assert_prints_token(c8y(broker.port).args(["--min-valid", "10m"]), &token);
 }
 
 // ---------------------------------------------------------------- cache
@@ -545,23 +494,14 @@ fn min_valid_shorter_than_the_token_succeeds() {
 #[test]
 fn cache_is_written_0600_and_reused_without_a_broker() {
     use std::os::unix::fs::PermissionsExt;
-    let mut broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let bridge = token_bridge(broker.port, &token);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("token.cache");
-    let cache_arg = cache.to_str().unwrap();
-    c8y(broker.port)
-        .args(["--cache", cache_arg])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
-    let meta = std::fs::metadata(&cache).expect("cache file written");
+    let (mut broker, token, bridge) = broker_with_token(&claims(3600));
+    let cache = Cache::new();
+    assert_prints_token(c8y(broker.port).args(cache.args()), &token);
+    let meta = std::fs::metadata(&cache.path).expect("cache file written");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-    assert!(std::fs::read_to_string(&cache).unwrap().contains(&token));
+    assert!(cache.read().contains(&token));
     // No stray temp files left beside it.
-    let names: Vec<_> = std::fs::read_dir(dir.path())
+    let names: Vec<_> = std::fs::read_dir(cache.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -569,118 +509,65 @@ fn cache_is_written_0600_and_reused_without_a_broker() {
 
     drop(bridge);
     broker.kill();
-    c8y(broker.port)
-        .args(["--cache", cache_arg])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    assert_prints_token(c8y(broker.port).args(cache.args()), &token);
 }
 
 #[test]
 fn cache_expiring_within_min_valid_is_not_used() {
-    let mut broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let bridge = token_bridge(broker.port, &token);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("token.cache");
-    let cache_arg = cache.to_str().unwrap();
-    c8y(broker.port)
-        .args(["--cache", cache_arg])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"));
+    let (mut broker, token, bridge) = broker_with_token(&claims(3600));
+    let cache = Cache::new();
+    assert_prints_token(c8y(broker.port).args(cache.args()), &token);
     drop(bridge);
     broker.kill();
-    c8y(broker.port)
-        .args(["--cache", cache_arg, "--min-valid", "2h", "-W", "5s"])
-        .assert()
-        .code(3)
-        .stdout("");
+    assert_cache_skipped(broker.port, &cache, &["--min-valid", "2h"]);
 }
 
 #[test]
 fn cache_default_min_valid_is_60s() {
-    let mut broker = Broker::start();
-    let token = jwt(&claims(30));
-    let bridge = token_bridge(broker.port, &token);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("token.cache");
-    let cache_arg = cache.to_str().unwrap();
+    let (mut broker, token, bridge) = broker_with_token(&claims(30));
+    let cache = Cache::new();
     // --min-valid 0 lets the short token into the cache.
-    c8y(broker.port)
-        .args(["--cache", cache_arg, "--min-valid", "0s"])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"));
-    assert!(cache.exists());
+    assert_prints_token(
+        c8y(broker.port)
+            .args(cache.args())
+            .args(["--min-valid", "0s"]),
+        &token,
+    );
+    assert!(cache.path.exists());
     drop(bridge);
     broker.kill();
     // Without --min-valid, caching wants 60 s left: the cache is skipped.
-    c8y(broker.port)
-        .args(["--cache", cache_arg, "-W", "5s"])
-        .assert()
-        .code(3)
-        .stdout("");
+    assert_cache_skipped(broker.port, &cache, &[]);
 }
 
 #[test]
 fn corrupt_cache_is_ignored_and_replaced() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("token.cache");
-    std::fs::write(&cache, b"\x00\xff\xfegarbage{\"token\":\n\x1b[31m").unwrap();
-    c8y(broker.port)
-        .args(["--cache", cache.to_str().unwrap()])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
-    let text = std::fs::read_to_string(&cache).expect("cache replaced with text");
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    let cache = Cache::new();
+    std::fs::write(&cache.path, b"\x00\xff\xfegarbage{\"token\":\n\x1b[31m").unwrap();
+    assert_prints_token(c8y(broker.port).args(cache.args()), &token);
+    let text = cache.read();
     assert!(text.contains(&token), "{text:?}");
 }
 
 #[test]
 fn cache_for_another_broker_is_not_used() {
-    let a = Broker::start();
-    let b = Broker::start();
-    let token_a = jwt(&claims_for(ISS, 3600, "broker-a"));
-    let token_b = jwt(&claims_for(ISS, 3600, "broker-b"));
-    let _bridge_a = token_bridge(a.port, &token_a);
-    let _bridge_b = token_bridge(b.port, &token_b);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("token.cache");
-    let cache_arg = cache.to_str().unwrap();
-    c8y(a.port)
-        .args(["--cache", cache_arg])
-        .assert()
-        .success()
-        .stdout(format!("{token_a}\n"));
-    c8y(b.port)
-        .args(["--cache", cache_arg])
-        .assert()
-        .success()
-        .stdout(format!("{token_b}\n"));
-    assert!(std::fs::read_to_string(&cache).unwrap().contains(&token_b));
+    let (a, token_a, _bridge_a) = broker_with_token(&claims_for(ISS, 3600, "broker-a"));
+    let (b, token_b, _bridge_b) = broker_with_token(&claims_for(ISS, 3600, "broker-b"));
+    let cache = Cache::new();
+    assert_prints_token(c8y(a.port).args(cache.args()), &token_a);
+    assert_prints_token(c8y(b.port).args(cache.args()), &token_b);
+    assert!(cache.read().contains(&token_b));
 }
 
 #[test]
 fn foreign_json_cache_is_ignored_and_replaced() {
-    let broker = Broker::start();
     let stale = jwt(&claims_for(ISS, 3600, "foreign"));
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("token.cache");
-    std::fs::write(&cache, json!({ "token": stale }).to_string()).unwrap();
-    c8y(broker.port)
-        .args(["--cache", cache.to_str().unwrap()])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"));
-    let text = std::fs::read_to_string(&cache).unwrap();
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    let cache = Cache::new();
+    std::fs::write(&cache.path, json!({ "token": stale }).to_string()).unwrap();
+    assert_prints_token(c8y(broker.port).args(cache.args()), &token);
+    let text = cache.read();
     assert!(text.contains(&token) && !text.contains(&stale), "{text:?}");
 }
 
@@ -692,18 +579,8 @@ fn tedge_toml_supplies_host_port_and_prefix() {
     let token = jwt(&claims(3600));
     let (_bridge, log) = bridge(broker.port, "edge", true, &[&format!("71,{token}")]);
     let dir = tempfile::tempdir().unwrap();
-    write_tedge_toml(
-        dir.path(),
-        &format!(
-            "[mqtt.client]\nhost = \"127.0.0.1\"\nport = {}\n\n[c8y.bridge]\ntopic_prefix = \"edge\"\n",
-            broker.port
-        ),
-    );
-    c8y_tedge(dir.path())
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    write_edge_tedge_toml(dir.path(), broker.port);
+    assert_prints_token(c8y_tedge(dir.path()), &token);
     let seen = log.lock().unwrap().clone();
     assert!(!seen.is_empty());
     assert!(seen.iter().all(|s| s.topic == "edge/s/uat"), "{seen:?}");
@@ -715,145 +592,72 @@ fn port_flag_wins_over_tedge_toml() {
     let token = jwt(&claims(3600));
     let (_bridge, _log) = bridge(broker.port, "edge", true, &[&format!("71,{token}")]);
     let dir = tempfile::tempdir().unwrap();
-    write_tedge_toml(
-        dir.path(),
-        &format!(
-            "[mqtt.client]\nhost = \"127.0.0.1\"\nport = {}\n\n[c8y.bridge]\ntopic_prefix = \"edge\"\n",
-            free_port()
-        ),
+    write_edge_tedge_toml(dir.path(), free_port());
+    assert_prints_token(
+        c8y_tedge(dir.path()).args(["-p", &broker.port_arg(), "-W", "10s"]),
+        &token,
     );
-    c8y_tedge(dir.path())
-        .args(["-p", &broker.port_arg(), "-W", "10s"])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
 }
 
 #[test]
 fn no_tedge_config_ignores_tedge_toml() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
+    let (broker, token, _c8y) = broker_with_token(&claims(3600));
     let other = jwt(&claims_for(ISS, 3600, "from-edge-prefix"));
-    let _c8y = token_bridge(broker.port, &token);
     let (_edge, edge_log) = bridge(broker.port, "edge", true, &[&format!("71,{other}")]);
     let dir = tempfile::tempdir().unwrap();
     // Wrong port and another prefix: both must be ignored.
-    write_tedge_toml(
-        dir.path(),
-        &format!(
-            "[mqtt.client]\nhost = \"127.0.0.1\"\nport = {}\n\n[c8y.bridge]\ntopic_prefix = \"edge\"\n",
-            free_port()
-        ),
-    );
-    mqrr()
-        .env("TEDGE_CONFIG_DIR", dir.path())
-        .args([
-            "c8y-token",
-            "--no-tedge-config",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port_arg(),
-        ])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    write_edge_tedge_toml(dir.path(), free_port());
+    assert_prints_token(c8y(broker.port).env("TEDGE_CONFIG_DIR", dir.path()), &token);
     assert!(edge_log.lock().unwrap().is_empty());
 }
 
 #[test]
 fn no_tedge_config_ignores_a_broken_tedge_toml() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
     let dir = tempfile::tempdir().unwrap();
     write_tedge_toml(dir.path(), "[mqtt.client\nport = \n");
-    mqrr()
-        .env("TEDGE_CONFIG_DIR", dir.path())
-        .args([
-            "c8y-token",
-            "--no-tedge-config",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port_arg(),
-        ])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"));
+    assert_prints_token(c8y(broker.port).env("TEDGE_CONFIG_DIR", dir.path()), &token);
 }
 
 #[test]
 fn missing_tedge_toml_is_fine() {
-    let broker = Broker::start();
-    let token = jwt(&claims(3600));
-    let _bridge = token_bridge(broker.port, &token);
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
     let dir = tempfile::tempdir().unwrap();
-    c8y_tedge(dir.path())
-        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    assert_prints_token(c8y_tedge(dir.path()).args(broker_args(broker.port)), &token);
+}
+
+/// Runs `c8y-token` with a tedge.toml of `text` (and a closed port, named
+/// on the command line); returns its output and the file's path.
+fn with_bad_tedge_toml(text: &str) -> (std::process::Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_tedge_toml(dir.path(), text);
+    let out = c8y_tedge(dir.path())
+        .args(broker_args(free_port()))
+        .output()
+        .unwrap();
+    (out, path.to_str().unwrap().to_string())
 }
 
 #[test]
 fn invalid_tedge_toml_is_a_usage_error_naming_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_tedge_toml(dir.path(), "[mqtt.client\nhost = \"x\"\n");
-    let out = c8y_tedge(dir.path())
-        .args(["-h", "127.0.0.1", "-p", &free_port().to_string()])
-        .assert()
-        .code(2)
-        .stdout("")
-        .get_output()
-        .clone();
-    let err = stderr(&out);
-    assert!(err.starts_with("mqrr: "), "{err:?}");
-    assert!(err.ends_with('\n') && err.lines().count() == 1, "{err:?}");
-    assert!(err.contains(path.to_str().unwrap()), "{err:?}");
-    assert_no_panic(&out);
+    let (out, path) = with_bad_tedge_toml("[mqtt.client\nhost = \"x\"\n");
+    assert_failure(&out, 2, &[&path]);
 }
 
 #[test]
 fn wrongly_typed_tedge_port_is_a_usage_error_naming_file_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_tedge_toml(dir.path(), "[mqtt.client]\nport = \"x\"\n");
-    let out = c8y_tedge(dir.path())
-        .args(["-h", "127.0.0.1", "-p", &free_port().to_string()])
-        .assert()
-        .code(2)
-        .stdout("")
-        .get_output()
-        .clone();
-    let err = stderr(&out);
-    assert!(err.starts_with("mqrr: "), "{err:?}");
-    assert!(err.ends_with('\n') && err.lines().count() == 1, "{err:?}");
-    assert!(err.contains(path.to_str().unwrap()), "{err:?}");
-    assert!(err.contains("mqtt.client.port"), "{err:?}");
+    let (out, path) = with_bad_tedge_toml("[mqtt.client]\nport = \"x\"\n");
+    assert_failure(&out, 2, &[&path, "mqtt.client.port"]);
 }
 
 // ---------------------------------------------------------------- timeouts
-
-fn timeout_stderr(port: u16) -> String {
-    let out = c8y(port)
-        .args(["-W", "1s"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .get_output()
-        .clone();
-    stderr(&out)
-}
 
 #[test]
 fn timeout_reports_the_mapper_bridge_down() {
     let broker = Broker::start();
     mosquitto_pub(broker.port, HEALTH_MAPPER, r#"{"status":"down"}"#, true);
     assert_eq!(
-        timeout_stderr(broker.port),
+        times_out(broker.port, &[]),
         "mqrr: no token on c8y/s/dat within 1s (Cumulocity bridge: down)\n"
     );
 }
@@ -863,7 +667,7 @@ fn timeout_reports_the_mosquitto_bridge_up() {
     let broker = Broker::start();
     mosquitto_pub(broker.port, HEALTH_MOSQUITTO, "1", true);
     assert_eq!(
-        timeout_stderr(broker.port),
+        times_out(broker.port, &[]),
         "mqrr: no token on c8y/s/dat within 1s (Cumulocity bridge: up)\n"
     );
 }
@@ -873,7 +677,7 @@ fn timeout_reports_unknown_bridge_health() {
     let broker = Broker::start();
     let started = Instant::now();
     assert_eq!(
-        timeout_stderr(broker.port),
+        times_out(broker.port, &[]),
         "mqrr: no token on c8y/s/dat within 1s (Cumulocity bridge: unknown)\n"
     );
     assert!(
@@ -886,15 +690,8 @@ fn timeout_reports_unknown_bridge_health() {
 #[test]
 fn timeout_names_the_custom_prefix() {
     let broker = Broker::start();
-    let out = c8y(broker.port)
-        .args(["--prefix", "c8y-2", "-W", "1s"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .get_output()
-        .clone();
     assert_eq!(
-        stderr(&out),
+        times_out(broker.port, &["--prefix", "c8y-2"]),
         "mqrr: no token on c8y-2/s/dat within 1s (Cumulocity bridge: unknown)\n"
     );
 }
@@ -906,48 +703,31 @@ fn works_over_mqtt311() {
     let broker = Broker::start();
     let token = jwt(&claims(3600));
     let (_bridge, log) = bridge(broker.port, "c8y", false, &[&format!("71,{token}")]);
-    c8y(broker.port)
-        .args(["-V", "311"])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    assert_prints_token(c8y(broker.port).args(["-V", "311"]), &token);
     assert!(log.lock().unwrap().iter().all(|s| s.qos == 0));
 }
 
 #[test]
 fn connection_refused_is_exit_3() {
     let port = free_port();
-    let out = c8y(port)
-        .args(["-W", "5s"])
-        .assert()
-        .code(3)
-        .stdout("")
-        .get_output()
-        .clone();
-    let err = stderr(&out);
-    assert!(
-        err.starts_with("mqrr: ") && err.lines().count() == 1,
-        "{err:?}"
-    );
-    assert!(err.contains(&port.to_string()), "{err:?}");
+    let out = c8y(port).args(["-W", "5s"]).output().unwrap();
+    assert_failure(&out, 3, &[&port.to_string()]);
 }
 
 /// A broker that wants user `dev` with password `s3cret`.
 fn password_broker() -> Broker {
-    let dir = tempfile::tempdir().unwrap();
-    let passwd = dir.path().join("passwd");
-    let status = std::process::Command::new("mosquitto_passwd")
-        .args(["-c", "-b"])
-        .arg(&passwd)
-        .args(["dev", "s3cret"])
-        .status()
-        .expect("mosquitto_passwd");
-    assert!(status.success());
-    let content = std::fs::read(&passwd).unwrap();
-    Broker::with_files(
-        &[("passwd", &content)],
-        "allow_anonymous false\npassword_file {dir}/passwd\n",
+    Broker::with_passwords(&[("dev", "s3cret")])
+}
+
+/// The usual fake bridge handing out `token`, logged in as `dev`.
+fn dev_token_bridge(port: u16, token: &str) -> Responder {
+    let reply = format!("71,{token}");
+    Responder::start_as(
+        port,
+        "c8y/s/uat",
+        true,
+        Some(("dev", "s3cret")),
+        move |_| vec![Reply::to("c8y/s/dat", reply.as_bytes())],
     )
 }
 
@@ -955,21 +735,12 @@ fn password_broker() -> Broker {
 fn username_and_password_file_authenticate() {
     let broker = password_broker();
     let token = jwt(&claims(3600));
-    let reply = format!("71,{token}");
-    let _bridge = Responder::start_as(
-        broker.port,
-        "c8y/s/uat",
-        true,
-        Some(("dev", "s3cret")),
-        move |_| vec![Reply::to("c8y/s/dat", reply.as_bytes())],
-    );
+    let _bridge = dev_token_bridge(broker.port, &token);
     let pw = temp_file(b"s3cret\n");
-    c8y(broker.port)
-        .args(["-u", "dev", "--password-file", pw.path().to_str().unwrap()])
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    assert_prints_token(
+        c8y(broker.port).args(["-u", "dev", "--password-file", pw.path().to_str().unwrap()]),
+        &token,
+    );
 }
 
 #[test]
@@ -977,34 +748,19 @@ fn wrong_password_is_exit_4_and_never_echoed() {
     let broker = password_broker();
     let pw = temp_file(b"hunter2-wrong\n");
     let out = c8y(broker.port)
-        .args([
-            "-u",
-            "dev",
-            "--password-file",
-            pw.path().to_str().unwrap(),
-            "-W",
-            "5s",
-        ])
-        .assert()
-        .code(4)
-        .stdout("")
-        .get_output()
-        .clone();
-    assert!(!stderr(&out).contains("hunter2"), "{:?}", stderr(&out));
+        .args(["-u", "dev", "--password-file", pw.path().to_str().unwrap()])
+        .args(["-W", "5s"])
+        .output()
+        .unwrap();
+    assert_failure(&out, 4, &[]);
+    assert!(!describe(&out).contains("hunter2"), "{}", describe(&out));
 }
 
 #[test]
 fn tedge_toml_supplies_username_and_password_file() {
     let broker = password_broker();
     let token = jwt(&claims(3600));
-    let reply = format!("71,{token}");
-    let _bridge = Responder::start_as(
-        broker.port,
-        "c8y/s/uat",
-        true,
-        Some(("dev", "s3cret")),
-        move |_| vec![Reply::to("c8y/s/dat", reply.as_bytes())],
-    );
+    let _bridge = dev_token_bridge(broker.port, &token);
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "s3cret\n").unwrap();
@@ -1016,11 +772,7 @@ fn tedge_toml_supplies_username_and_password_file() {
             pw.display()
         ),
     );
-    c8y_tedge(dir.path())
-        .assert()
-        .success()
-        .stdout(format!("{token}\n"))
-        .stderr("");
+    assert_prints_token(c8y_tedge(dir.path()), &token);
 }
 
 #[test]

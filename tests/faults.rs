@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::Path;
@@ -35,15 +36,8 @@ struct Finished {
 }
 
 impl Running {
-    fn spawn(args: &[&str]) -> Running {
-        let mut child = mqrr_std()
-            .arg("--debug")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mqrr");
+    fn spawn(args: &[impl AsRef<OsStr>]) -> Running {
+        let mut child = spawn_piped(mqrr_std().arg("--debug").args(args));
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let (err_pipe, mut out_pipe) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
@@ -70,6 +64,17 @@ impl Running {
             readers,
             stdout,
         }
+    }
+
+    /// As `spawn`, then waits (bounded) until the trace reaches `step`.
+    fn spawn_until(step: &str, args: &[impl AsRef<OsStr>]) -> Running {
+        let run = Running::spawn(args);
+        assert!(
+            run.wait_for_debug(step, Duration::from_secs(10)),
+            "no {step}: {}",
+            run.stderr_text()
+        );
+        run
     }
 
     fn pid(&self) -> u32 {
@@ -117,6 +122,15 @@ impl Running {
             stderr,
         }
     }
+
+    /// Does `act` (kills the broker, sends a signal), then `finish`es; also
+    /// returns the time from `act` to the exit.
+    fn finish_after(self, act: impl FnOnce(), bound: Duration) -> (Finished, Duration) {
+        let started = Instant::now();
+        act();
+        let out = self.finish(bound);
+        (out, started.elapsed())
+    }
 }
 
 impl Drop for Running {
@@ -145,49 +159,36 @@ fn last_line(stderr: &str) -> &str {
     stderr.lines().last().unwrap_or("")
 }
 
-/// Sends a signal with kill(1): the crate denies unsafe code, tests included.
-fn send_signal(pid: u32, signal: &str) {
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .expect("kill(1)");
-    assert!(status.success(), "kill -{signal} {pid} failed");
+/// `-h HOST -p PORT -t req -e resp -W WAIT`: the request most tests here send.
+fn req_args(host: &str, port: u16, wait: &str) -> Vec<String> {
+    [
+        "-h",
+        host,
+        "-p",
+        &port.to_string(),
+        "-t",
+        "req",
+        "-e",
+        "resp",
+        "-W",
+        wait,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
-/// Text of a run for assertion messages.
-fn describe(out: &std::process::Output) -> String {
-    format!(
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Asserts a failed run: exit `code`, nothing on stdout, one `mqrr: ` line
-/// on stderr containing each of `needles`.
-fn assert_failure(out: &std::process::Output, code: i32, needles: &[&str]) {
-    let all = describe(out);
-    assert_eq!(out.status.code(), Some(code), "{all}");
-    assert!(out.stdout.is_empty(), "stdout not empty: {all}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "not one stderr line: {all}");
-    assert!(stderr.starts_with("mqrr: "), "{all}");
-    for n in needles {
-        assert!(stderr.contains(n), "stderr lacks {n:?}: {all}");
-    }
-    assert_no_panic(out);
-}
-
-/// Waits (bounded) until something listens on `port`.
-fn wait_listening(port: u16) {
+/// Asserts how a `--debug` run ends on a signal: exit `code` within 2 s of
+/// the signal, nothing on stdout, and no error line (only the trace).
+fn assert_signal_exit(out: &Finished, code: i32, elapsed: Duration) {
+    assert_eq!(out.status.code(), Some(code), "{}", out.stderr);
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(out.stdout.is_empty());
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    // Exit status says it all: no error line, only the trace.
     assert!(
-        wait_until(Duration::from_secs(10), || std::net::TcpStream::connect((
-            "127.0.0.1",
-            port
-        ))
-        .is_ok()),
-        "nothing listens on {port}"
+        out.stderr.lines().all(|l| l.starts_with("mqrr: debug: ")),
+        "{}",
+        out.stderr
     );
 }
 
@@ -197,28 +198,9 @@ fn wait_listening(port: u16) {
 #[test]
 fn broker_killed_while_waiting_exits_1_quickly_naming_the_broker() {
     let mut broker = Broker::start();
-    let port = broker.port_arg();
-    let run = Running::spawn(&[
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-t",
-        "req",
-        "-e",
-        "resp",
-        "-W",
-        "20s",
-    ]);
-    assert!(
-        run.wait_for_debug("SUBACK", Duration::from_secs(10)),
-        "no SUBACK: {}",
-        run.stderr_text()
-    );
-    let killed = Instant::now();
-    broker.kill();
-    let out = run.finish(Duration::from_secs(15));
-    let elapsed = killed.elapsed();
+    let port = broker.port;
+    let run = Running::spawn_until("SUBACK", &req_args("127.0.0.1", port, "20s"));
+    let (out, elapsed) = run.finish_after(|| broker.kill(), Duration::from_secs(15));
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     assert!(out.stdout.is_empty());
@@ -259,29 +241,18 @@ impl SilentServer {
     }
 }
 
-#[test]
-fn server_that_never_sends_connack_times_out_with_27_at_the_deadline() {
+/// A request to `host` on a server that accepts and never says a word:
+/// exit 27 naming `host:port`, at the 1 s deadline and not much later.
+fn silent_server_times_out_at_the_deadline(host: &str, extra: &[&str]) {
     let server = SilentServer::start();
-    let port = server.port.to_string();
-    let started = Instant::now();
-    let out = mqrr()
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-t",
-            "req",
-            "-e",
-            "resp",
-            "-W",
-            "1s",
-        ])
-        .timeout(Duration::from_secs(10))
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert_failure(&out, 27, &[&format!("127.0.0.1:{port}")]);
+    let port = server.port;
+    let (out, elapsed) = run_timed(
+        mqrr()
+            .args(req_args(host, port, "1s"))
+            .args(extra)
+            .timeout(Duration::from_secs(10)),
+    );
+    assert_failure(&out, 27, &[&format!("{host}:{port}")]);
     assert!(
         elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3),
         "took {elapsed:?}"
@@ -289,86 +260,37 @@ fn server_that_never_sends_connack_times_out_with_27_at_the_deadline() {
 }
 
 #[test]
+fn server_that_never_sends_connack_times_out_with_27_at_the_deadline() {
+    silent_server_times_out_at_the_deadline("127.0.0.1", &[]);
+}
+
+#[test]
 fn server_that_never_answers_the_tls_handshake_times_out_with_27() {
-    let server = SilentServer::start();
-    let port = server.port.to_string();
     let ca = temp_file(Ca::new("mqrr test CA").pem().as_bytes());
-    let started = Instant::now();
-    let out = mqrr()
-        .args([
-            "-h",
-            "localhost",
-            "-p",
-            &port,
-            "-t",
-            "req",
-            "-e",
-            "resp",
-            "-W",
-            "1s",
-        ])
-        .arg("--cafile")
-        .arg(ca.path())
-        .timeout(Duration::from_secs(10))
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert_failure(&out, 27, &[&format!("localhost:{port}")]);
-    assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3),
-        "took {elapsed:?}"
+    silent_server_times_out_at_the_deadline(
+        "localhost",
+        &["--cafile", ca.path().to_str().unwrap()],
     );
 }
 
 #[test]
 fn sigint_while_waiting_for_connack_exits_130_promptly() {
     let server = SilentServer::start();
-    let port = server.port.to_string();
-    let run = Running::spawn(&[
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-t",
-        "req",
-        "-e",
-        "resp",
-        "-W",
-        "20s",
-    ]);
-    assert!(
-        run.wait_for_debug("connecting to", Duration::from_secs(10)),
-        "{}",
-        run.stderr_text()
-    );
-    let sent = Instant::now();
-    send_signal(run.pid(), "INT");
-    let out = run.finish(Duration::from_secs(10));
-    assert_eq!(out.status.code(), Some(130), "{}", out.stderr);
-    assert!(
-        sent.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        sent.elapsed()
-    );
-    assert!(out.stdout.is_empty());
-    assert!(
-        out.stderr.lines().all(|l| l.starts_with("mqrr: debug: ")),
-        "{}",
-        out.stderr
-    );
+    let run = Running::spawn_until("connecting to", &req_args("127.0.0.1", server.port, "20s"));
+    let pid = run.pid();
+    let (out, elapsed) = run.finish_after(|| send_signal(pid, "INT"), Duration::from_secs(10));
+    assert_signal_exit(&out, 130, elapsed);
 }
 
 #[test]
 fn no_broker_listening_exits_3_fast_naming_host_and_port() {
     for host in ["127.0.0.1", "localhost"] {
         let port = free_port().to_string();
-        let started = Instant::now();
-        let out = mqrr()
-            .args(["-h", host, "-p", &port, "-t", "req", "-e", "resp"])
-            .timeout(Duration::from_secs(10))
-            .output()
-            .unwrap();
-        let elapsed = started.elapsed();
+        let (out, elapsed) = run_timed(
+            mqrr()
+                .args(["-h", host, "-p", &port, "-t", "req", "-e", "resp"])
+                .timeout(Duration::from_secs(10)),
+        );
         assert_failure(&out, 3, &[&format!("{host}:{port}")]);
         assert!(elapsed < Duration::from_secs(1), "{host}: took {elapsed:?}");
     }
@@ -382,49 +304,14 @@ const RIGHT_PASSWORD: &str = "s3cret-R1ght-Pa55-42e0";
 
 /// A mosquitto that refuses anonymous clients and knows alice and responder.
 fn broker_with_passwords() -> Broker {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("passwd");
-    for (i, (user, pass)) in [("alice", RIGHT_PASSWORD), ("responder", "resp-pass")]
-        .iter()
-        .enumerate()
-    {
-        let mut cmd = std::process::Command::new("mosquitto_passwd");
-        cmd.arg("-b");
-        if i == 0 {
-            cmd.arg("-c");
-        }
-        let status = cmd
-            .arg(&file)
-            .args([user, pass])
-            .status()
-            .expect("mosquitto_passwd (apt-get install mosquitto)");
-        assert!(status.success(), "mosquitto_passwd failed");
-    }
-    let passwd = std::fs::read(&file).unwrap();
-    Broker::with_files(
-        &[("passwd", &passwd)],
-        // `user root`: mosquitto drops to user mosquitto otherwise, which
-        // cannot read a root-owned 0700 temp dir.
-        "user root\nallow_anonymous false\npassword_file {dir}/passwd\n",
-    )
+    Broker::with_passwords(&[("alice", RIGHT_PASSWORD), ("responder", "resp-pass")])
 }
 
 #[test]
 fn wrong_password_exits_4_and_never_echoes_the_password() {
     let broker = broker_with_passwords();
     let port = broker.port_arg();
-    let base = [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-t",
-        "req",
-        "-e",
-        "resp",
-        "-W",
-        "5s",
-    ];
+    let base = req_args("127.0.0.1", broker.port, "5s");
     // (extra arguments, whether the wrong password comes from MQRR_PASSWORD)
     let cases: Vec<(Vec<&str>, bool)> = vec![
         (vec!["-u", "alice", "-P", WRONG_PASSWORD], false),
@@ -446,7 +333,9 @@ fn wrong_password_exits_4_and_never_echoes_the_password() {
     ];
     for (extra, from_env) in cases {
         let mut cmd = mqrr();
-        cmd.args(base).args(&extra).timeout(Duration::from_secs(10));
+        cmd.args(&base)
+            .args(&extra)
+            .timeout(Duration::from_secs(10));
         if from_env {
             cmd.env("MQRR_PASSWORD", WRONG_PASSWORD);
         }
@@ -475,7 +364,7 @@ fn wrong_password_exits_4_and_never_echoes_the_password() {
     // From a file: the file's content is the secret now.
     let file = temp_file(format!("{WRONG_PASSWORD}\n").as_bytes());
     let out = mqrr()
-        .args(base)
+        .args(&base)
         .args(["-u", "alice", "--debug", "--password-file"])
         .arg(file.path())
         .timeout(Duration::from_secs(10))
@@ -505,25 +394,10 @@ fn wrong_password_exits_4_and_never_echoes_the_password() {
 #[test]
 fn right_password_from_flag_env_or_file_gets_the_reply() {
     let broker = broker_with_passwords();
-    let port = broker.port_arg();
     let _r = Responder::echo_as(broker.port, "req", "resp", "responder", "resp-pass");
     let file = temp_file(format!("{RIGHT_PASSWORD}\nsecond line ignored\n").as_bytes());
     let file_path = file.path().to_str().unwrap().to_string();
-    let base = [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-t",
-        "req",
-        "-e",
-        "resp",
-        "-W",
-        "10s",
-        "-u",
-        "alice",
-        "--debug",
-    ];
+    let base = req_args("127.0.0.1", broker.port, "10s");
     let ways: Vec<(&str, Vec<&str>, Option<&str>)> = vec![
         ("-P", vec!["-P", RIGHT_PASSWORD, "-m", "via-flag"], None),
         ("MQRR_PASSWORD", vec!["-m", "via-env"], Some(RIGHT_PASSWORD)),
@@ -535,7 +409,10 @@ fn right_password_from_flag_env_or_file_gets_the_reply() {
     ];
     for (how, extra, env) in ways {
         let mut cmd = mqrr();
-        cmd.args(base).args(&extra).timeout(Duration::from_secs(15));
+        cmd.args(&base)
+            .args(["-u", "alice", "--debug"])
+            .args(&extra)
+            .timeout(Duration::from_secs(15));
         if let Some(v) = env {
             cmd.env("MQRR_PASSWORD", v);
         }
@@ -566,31 +443,12 @@ fn broker_with_acl() -> Broker {
 #[test]
 fn publish_denied_by_acl_at_qos1_on_mqtt5_exits_4_fast_naming_the_topic() {
     let broker = broker_with_acl();
-    let port = broker.port_arg();
-    let started = Instant::now();
-    let out = mqrr()
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-V",
-            "5",
-            "-q",
-            "1",
-            "-t",
-            "req",
-            "-e",
-            "resp",
-            "-W",
-            "10s",
-            "-m",
-            "x",
-        ])
-        .timeout(Duration::from_secs(15))
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
+    let port = broker.port;
+    let (out, elapsed) = run_timed(
+        request(port, "req", "resp", "x", "10s")
+            .args(["-V", "5", "-q", "1"])
+            .timeout(Duration::from_secs(15)),
+    );
     assert_failure(&out, 4, &["req", &format!("127.0.0.1:{port}")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("publish"), "{stderr}");
@@ -632,28 +490,14 @@ fn broker_refusing_subscriptions() -> Broker {
 #[test]
 fn subscription_denied_exits_4_on_mqtt5_and_311() {
     let broker = broker_refusing_subscriptions();
-    let port = broker.port_arg();
+    let port = broker.port;
     for (version, code) in [("5", "0x87"), ("311", "0x80"), ("auto", "0x87")] {
-        let started = Instant::now();
-        let out = mqrr()
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-V",
-                version,
-                "-t",
-                "req",
-                "-e",
-                "secret",
-                "-W",
-                "10s",
-            ])
-            .timeout(Duration::from_secs(15))
-            .output()
-            .unwrap();
-        let elapsed = started.elapsed();
+        let (out, elapsed) = run_timed(
+            mqrr()
+                .args(broker_args(port))
+                .args(["-V", version, "-t", "req", "-e", "secret", "-W", "10s"])
+                .timeout(Duration::from_secs(15)),
+        );
         assert_failure(
             &out,
             4,
@@ -666,18 +510,7 @@ fn subscription_denied_exits_4_on_mqtt5_and_311() {
     }
     // The control: the allowed filter subscribes and then waits for a reply.
     let out = mqrr()
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-t",
-            "req",
-            "-e",
-            "resp",
-            "-W",
-            "300ms",
-        ])
+        .args(req_args("127.0.0.1", port, "300ms"))
         .timeout(Duration::from_secs(10))
         .output()
         .unwrap();
@@ -730,11 +563,13 @@ impl Ca {
 }
 
 /// A mosquitto whose main listener speaks TLS with a `localhost`-only
-/// certificate from `ca`, plus a plain listener for the responder.
+/// certificate from `ca`, plus a plain listener for its echo responder on
+/// `req`.
 struct TlsBroker {
-    broker: Broker,
-    plain: u16,
+    port: u16,
+    echo: Responder,
     files: tempfile::TempDir,
+    _broker: Broker,
 }
 
 impl TlsBroker {
@@ -751,11 +586,15 @@ impl TlsBroker {
              keyfile {d}/server.key\nrequire_certificate {require_client_cert}\n\
              listener {plain} 127.0.0.1\n"
         ));
-        wait_listening(plain);
+        assert!(
+            listening(plain, Duration::from_secs(10)),
+            "nothing listens on {plain}"
+        );
         TlsBroker {
-            broker,
-            plain,
+            port: broker.port,
+            echo: Responder::echo(plain, "req", "resp"),
             files,
+            _broker: broker,
         }
     }
 
@@ -769,9 +608,16 @@ impl TlsBroker {
     }
 }
 
+/// `mqrr -h HOST -p PORT`, the request of the TLS tests, then `extra`.
 fn tls_request(host: &str, port: u16, extra: &[&str]) -> std::process::Output {
+    tls_run(&["-h", host, "-p", &port.to_string()], extra)
+}
+
+/// The request of the TLS tests to the broker named by `to` (`-L URL`, or
+/// `-h HOST -p PORT`), then `extra`.
+fn tls_run(to: &[&str], extra: &[&str]) -> std::process::Output {
     mqrr()
-        .args(["-h", host, "-p", &port.to_string()])
+        .args(to)
         .args(["-t", "req", "-e", "resp", "-m", "over-tls", "-W", "5s"])
         .args(extra)
         .timeout(Duration::from_secs(15))
@@ -794,9 +640,8 @@ fn assert_reply(out: &std::process::Output, want: &str) {
 fn tls_with_the_right_ca_and_host_name_works() {
     let ca = Ca::new("mqrr test CA");
     let tls = TlsBroker::start(&ca, false);
-    let _r = Responder::echo(tls.plain, "req", "resp");
     let cafile = tls.file("ca.pem");
-    let out = tls_request("localhost", tls.broker.port, &["--cafile", &cafile]);
+    let out = tls_request("localhost", tls.port, &["--cafile", &cafile]);
     assert_reply(&out, "over-tls\n");
 }
 
@@ -804,13 +649,12 @@ fn tls_with_the_right_ca_and_host_name_works() {
 fn tls_host_name_mismatch_exits_3_unless_insecure() {
     let ca = Ca::new("mqrr test CA");
     let tls = TlsBroker::start(&ca, false);
-    let r = Responder::echo(tls.plain, "req", "resp");
     let cafile = tls.file("ca.pem");
-    let port = tls.broker.port;
+    let port = tls.port;
     let out = tls_request("127.0.0.1", port, &["--cafile", &cafile]);
     assert_failure(&out, 3, &[&format!("127.0.0.1:{port}")]);
     assert_eq!(
-        r.requests_seen(),
+        tls.echo.requests_seen(),
         0,
         "request went out over an unverified link"
     );
@@ -823,9 +667,8 @@ fn tls_host_name_mismatch_exits_3_unless_insecure() {
 fn tls_with_an_untrusted_ca_exits_3_unless_insecure() {
     let ca = Ca::new("mqrr test CA");
     let tls = TlsBroker::start(&ca, false);
-    let _r = Responder::echo(tls.plain, "req", "resp");
     let other = tls.write("other-ca.pem", &Ca::new("someone else's CA").pem());
-    let port = tls.broker.port;
+    let port = tls.port;
     let out = tls_request("localhost", port, &["--cafile", &other]);
     assert_failure(&out, 3, &[&format!("localhost:{port}")]);
 
@@ -835,30 +678,9 @@ fn tls_with_an_untrusted_ca_exits_3_unless_insecure() {
     // Without --cafile an mqtts:// URL trusts the system store, which has
     // never heard of the test CA.
     let url = format!("mqtts://localhost:{port}");
-    let out = mqrr()
-        .args([
-            "-L", &url, "-t", "req", "-e", "resp", "-m", "over-tls", "-W", "5s",
-        ])
-        .timeout(Duration::from_secs(15))
-        .output()
-        .unwrap();
+    let out = tls_run(&["-L", &url], &[]);
     assert_failure(&out, 3, &[&format!("localhost:{port}")]);
-    let out = mqrr()
-        .args([
-            "-L",
-            &url,
-            "--insecure",
-            "-t",
-            "req",
-            "-e",
-            "resp",
-            "-m",
-            "over-tls",
-        ])
-        .args(["-W", "5s"])
-        .timeout(Duration::from_secs(15))
-        .output()
-        .unwrap();
+    let out = tls_run(&["-L", &url], &["--insecure"]);
     assert_reply(&out, "over-tls\n");
 }
 
@@ -866,9 +688,8 @@ fn tls_with_an_untrusted_ca_exits_3_unless_insecure() {
 fn tls_broker_requiring_a_client_cert_refuses_without_one_and_accepts_ours() {
     let ca = Ca::new("mqrr test CA");
     let tls = TlsBroker::start(&ca, true);
-    let _r = Responder::echo(tls.plain, "req", "resp");
     let cafile = tls.file("ca.pem");
-    let port = tls.broker.port;
+    let port = tls.port;
 
     let out = tls_request("localhost", port, &["--cafile", &cafile]);
     assert_failure(&out, 3, &[&format!("localhost:{port}")]);
@@ -901,60 +722,25 @@ fn tls_broker_requiring_a_client_cert_refuses_without_one_and_accepts_ours() {
 // 7: signals end the wait with a clean DISCONNECT.
 
 fn signal_ends_wait_cleanly(signal: &str, code: i32) {
-    let broker = Broker::with_config(
-        "user root\nallow_anonymous true\nlog_type all\nlog_dest file {dir}/log\n",
-    );
-    let port = broker.port_arg();
+    let broker = Broker::logging();
     let id = format!("mqrr-sig{signal}-{}", free_port());
-    let run = Running::spawn(&[
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-i",
-        &id,
-        "-t",
-        "req",
-        "-e",
-        "resp",
-        "-W",
-        "20s",
-    ]);
-    assert!(
-        run.wait_for_debug("SUBACK", Duration::from_secs(10)),
-        "no SUBACK: {}",
-        run.stderr_text()
-    );
-    let sent = Instant::now();
-    send_signal(run.pid(), signal);
-    let out = run.finish(Duration::from_secs(10));
-    assert_eq!(out.status.code(), Some(code), "{}", out.stderr);
-    assert!(
-        sent.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        sent.elapsed()
-    );
-    assert!(out.stdout.is_empty());
-    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-    // Exit status says it all: no error line, only the trace.
-    assert!(
-        out.stderr.lines().all(|l| l.starts_with("mqrr: debug: ")),
-        "{}",
-        out.stderr
-    );
+    let mut args = req_args("127.0.0.1", broker.port, "20s");
+    args.extend(["-i".to_string(), id.clone()]);
+    let run = Running::spawn_until("SUBACK", &args);
+    let pid = run.pid();
+    let (out, elapsed) = run.finish_after(|| send_signal(pid, signal), Duration::from_secs(10));
+    assert_signal_exit(&out, code, elapsed);
 
     // mosquitto 2.0.11 logs "Received DISCONNECT from ID" then "Client ID
     // disconnected." for a DISCONNECT packet; a dropped socket is "Client
     // ID closed its connection.", keep-alive expiry "has exceeded timeout".
-    let log_path = broker.path("log");
-    let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let gone = wait_until(Duration::from_secs(5), || {
-        let log = read_log();
+        let log = broker.log();
         log.contains(&format!("Client {id} disconnected"))
             || log.contains(&format!("Client {id} closed its connection"))
             || log.contains(&format!("Client {id} has exceeded timeout"))
     });
-    let log = read_log();
+    let log = broker.log();
     assert!(gone, "broker never saw {id} go: {log}");
     assert!(
         log.contains(&format!("Received DISCONNECT from {id}")),
@@ -1004,18 +790,14 @@ fn fifty_concurrent_requests_on_shared_topics_each_get_their_own_reply() {
         }
         held.drain(..).rev().collect()
     });
-    let port = broker.port_arg();
     let children: Vec<(usize, std::process::Child)> = (0..N)
         .map(|n| {
-            let child = mqrr_std()
-                .args(["-h", "127.0.0.1", "-p", &port, "-V", "5"])
-                .args(["-t", "req", "-e", "resp", "-W", "30s"])
-                .args(["-m", &format!("msg-{n}")])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
+            let child = spawn_piped(
+                mqrr_std()
+                    .args(["-V", "5"])
+                    .args(req_args("127.0.0.1", broker.port, "30s"))
+                    .args(["-m", &format!("msg-{n}")]),
+            );
             (n, child)
         })
         .collect();
@@ -1050,8 +832,8 @@ fn sixteen_mib_binary_payload_round_trips_byte_exact() {
     let payload = pseudo_random_bytes(16 * 1024 * 1024, 0x5eed);
     let file = temp_file(&payload);
     let out = mqrr()
-        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
-        .args(["-t", "req", "-e", "resp", "-N", "-W", "60s", "--file"])
+        .args(req_args("127.0.0.1", broker.port, "60s"))
+        .args(["-N", "--file"])
         .arg(file.path())
         .timeout(Duration::from_secs(90))
         .output()
@@ -1090,10 +872,8 @@ fn twenty_thousand_non_matching_messages_then_the_match_in_bounded_memory() {
     let out = std::process::Command::new("/usr/bin/time")
         .args(["-f", "maxrss-kib=%M"])
         .arg(assert_cmd::cargo::cargo_bin("mqrr"))
-        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
-        .args([
-            "-t", "req", "-e", "resp", "-r", "^match", "-W", "60s", "--debug",
-        ])
+        .args(req_args("127.0.0.1", broker.port, "60s"))
+        .args(["-r", "^match", "--debug"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -1125,8 +905,8 @@ fn stdout_closed_early_ends_quietly() {
         .arg(r#"{ "$@"; echo "mqrr-status=$?" >&2; } | head -c0"#)
         .arg("sh")
         .arg(assert_cmd::cargo::cargo_bin("mqrr"))
-        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
-        .args(["-t", "req", "-e", "resp", "-W", "10s", "--file"])
+        .args(req_args("127.0.0.1", broker.port, "10s"))
+        .arg("--file")
         .arg(file.path())
         .stdin(Stdio::null())
         .output()
@@ -1136,15 +916,12 @@ fn stdout_closed_early_ends_quietly() {
     assert_eq!(stderr.trim_end(), "mqrr-status=0", "{stderr}");
 
     // The same with mqrr's own status visible: the closed pipe is not an error.
-    let mut child = mqrr_std()
-        .args(["-h", "127.0.0.1", "-p", &broker.port_arg()])
-        .args(["-t", "req", "-e", "resp", "-W", "10s", "--file"])
-        .arg(file.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(
+        mqrr_std()
+            .args(req_args("127.0.0.1", broker.port, "10s"))
+            .arg("--file")
+            .arg(file.path()),
+    );
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert_no_panic(&out);
@@ -1515,14 +1292,7 @@ fn hundreds_of_random_command_lines_never_panic_or_hang() {
 /// Runs one fuzz case; `Some(reason)` when it broke a rule.
 fn run_one(args: &[String], tedge: &Path) -> Option<String> {
     let started = Instant::now();
-    let mut child = mqrr_std()
-        .args(args)
-        .env("TEDGE_CONFIG_DIR", tedge)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(mqrr_std().args(args).env("TEDGE_CONFIG_DIR", tedge));
     let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let out_t = std::thread::spawn(move || {
         let mut b = Vec::new();

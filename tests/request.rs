@@ -6,9 +6,10 @@
 
 mod common;
 
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use paho_mqtt as mqtt;
@@ -22,6 +23,23 @@ fn log<T>() -> Log<T> {
 
 fn taken<T: Clone>(log: &Log<T>) -> Vec<T> {
     log.lock().unwrap().clone()
+}
+
+/// An MQTT 5 responder on `topic` that records `what` of each request and
+/// answers it with `reply`.
+fn recording<T: Send + 'static>(
+    port: u16,
+    topic: &str,
+    what: impl Fn(&Request) -> T + Send + 'static,
+    reply: impl Fn(&Request) -> Vec<Reply> + Send + 'static,
+) -> (Responder, Log<T>) {
+    let log = log();
+    let seen = log.clone();
+    let r = Responder::start(port, topic, true, move |req| {
+        seen.lock().unwrap().push(what(req));
+        reply(req)
+    });
+    (r, log)
 }
 
 /// An MQTT 5 responder answering every request on `topic` with each of
@@ -40,26 +58,52 @@ fn replying(port: u16, topic: &str, resp: &str, payloads: &[&[u8]]) -> Responder
 /// An MQTT 5 responder that echoes each request on `resp` and records its
 /// payload.
 fn recording_echo(port: u16, topic: &str, resp: &str) -> (Responder, Log<Vec<u8>>) {
-    let payloads = log();
-    let seen = payloads.clone();
     let resp = resp.to_string();
-    let r = Responder::start(port, topic, true, move |req| {
-        seen.lock().unwrap().push(req.payload.to_vec());
-        vec![Reply::to(&resp, req.payload.to_vec())]
-    });
-    (r, payloads)
+    recording(
+        port,
+        topic,
+        |req| req.payload.to_vec(),
+        move |req| vec![Reply::to(&resp, req.payload.to_vec())],
+    )
+}
+
+/// `mqrr -p PORT -t NAME/req -e NAME/resp`: a request on topics of the
+/// test's own.
+fn rr(port: u16, name: &str) -> assert_cmd::Command {
+    let (topic, resp) = (format!("{name}/req"), format!("{name}/resp"));
+    let mut cmd = mqrr();
+    cmd.args(["-p", &port.to_string(), "-t", &topic, "-e", &resp]);
+    cmd
 }
 
 /// Runs mqrr against a fresh broker whose responder answers with
-/// `payloads`, adding `extra` to `-p PORT -t ex/req -e ex/resp`.
-fn extract(payloads: &[&[u8]], extra: &[&str]) -> assert_cmd::assert::Assert {
+/// `payloads`, adding `extra` to `-p PORT -t ex/req -e ex/resp -W 5s`.
+fn extract(payloads: &[&[u8]], extra: &[&str]) -> Output {
     let broker = Broker::start();
     let _r = replying(broker.port, "ex/req", "ex/resp", payloads);
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "ex/req", "-e", "ex/resp"])
+    rr(broker.port, "ex")
         .args(["-W", "5s"])
         .args(extra)
-        .assert()
+        .output()
+        .unwrap()
+}
+
+/// Asserts how a run that nobody answered ends: exit 27 and the one line
+/// `mqrr: no response on RESP within WAIT`.
+#[track_caller]
+fn assert_no_response(run: impl IntoAssert, resp: &str, wait: &str) {
+    assert_exit_line(
+        run,
+        27,
+        &format!("mqrr: no response on {resp} within {wait}\n"),
+    );
+}
+
+/// Asserts that `took` is in `min..max`.
+#[track_caller]
+fn assert_took(took: Duration, min: Duration, max: Duration) {
+    assert!(took >= min, "gave up early: {took:?}");
+    assert!(took < max, "too slow: {took:?}");
 }
 
 // ---- round trip ----------------------------------------------------------
@@ -68,61 +112,48 @@ fn extract(payloads: &[&[u8]], extra: &[&str]) -> assert_cmd::assert::Assert {
 fn echo_round_trip_prints_the_reply() {
     let broker = Broker::start();
     let _r = Responder::echo(broker.port, "req", "resp");
-    mqrr()
-        .args([
-            "-p",
-            &broker.port_arg(),
-            "-t",
-            "req",
-            "-e",
-            "resp",
-            "-m",
-            "hello",
-        ])
-        .assert()
-        .success()
-        .stdout("hello\n")
-        .stderr("");
+    assert_prints(
+        mqrr()
+            .args(["-p", &broker.port_arg()])
+            .args(["-t", "req", "-e", "resp", "-m", "hello"]),
+        "hello\n",
+    );
 }
 
 #[test]
 fn c8y_token_line_prints_the_token_and_sends_an_empty_request() {
     let broker = Broker::start();
-    let requests = log();
-    let seen = requests.clone();
-    let _r = Responder::start(broker.port, "c8y/s/uat", true, move |req| {
-        seen.lock().unwrap().push(req.payload.to_vec());
-        vec![Reply::to("c8y/s/dat", "71,aaa.bbb.ccc")]
-    });
-    mqrr()
-        .args(["-t", "c8y/s/uat", "-e", "c8y/s/dat", "-f", "2-"])
-        .args(["-p", &broker.port_arg()])
-        .assert()
-        .code(0)
-        .stdout("aaa.bbb.ccc\n")
-        .stderr("");
+    let (_r, requests) = recording(
+        broker.port,
+        "c8y/s/uat",
+        |req| req.payload.to_vec(),
+        |_| vec![Reply::to("c8y/s/dat", "71,aaa.bbb.ccc")],
+    );
+    assert_prints(
+        mqrr()
+            .args(["-t", "c8y/s/uat", "-e", "c8y/s/dat", "-f", "2-"])
+            .args(["-p", &broker.port_arg()]),
+        "aaa.bbb.ccc\n",
+    );
     assert_eq!(taken(&requests), vec![Vec::<u8>::new()]);
 }
 
 #[test]
 fn mqtt5_request_carries_the_response_topic_and_correlation_data() {
     let broker = Broker::start();
-    let props = log();
-    let seen = props.clone();
-    let _r = Responder::start(broker.port, "rt/req", true, move |req| {
-        let p = req.msg.properties();
-        seen.lock().unwrap().push((
-            p.get_string(mqtt::PropertyCode::ResponseTopic),
-            p.get_binary(mqtt::PropertyCode::CorrelationData),
-        ));
-        vec![Reply::to("rt/resp", "ok")]
-    });
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "rt/req", "-e", "rt/resp"])
-        .assert()
-        .code(0)
-        .stdout("ok\n")
-        .stderr("");
+    let (_r, props) = recording(
+        broker.port,
+        "rt/req",
+        |req| {
+            let p = req.msg.properties();
+            (
+                p.get_string(mqtt::PropertyCode::ResponseTopic),
+                p.get_binary(mqtt::PropertyCode::CorrelationData),
+            )
+        },
+        |_| vec![Reply::to("rt/resp", "ok")],
+    );
+    assert_prints(rr(broker.port, "rt"), "ok\n");
     let props = taken(&props);
     assert_eq!(props.len(), 1);
     assert_eq!(props[0].0.as_deref(), Some("rt/resp"));
@@ -134,156 +165,110 @@ fn mqtt5_request_carries_the_response_topic_and_correlation_data() {
 
 #[test]
 fn json_pointer_to_a_string_prints_it_raw() {
-    extract(
+    let out = extract(
         &[br#"{"data":[{"value":"x y"}]}"#],
         &["-j", "/data/0/value"],
-    )
-    .code(0)
-    .stdout("x y\n")
-    .stderr("");
+    );
+    assert_prints(out, "x y\n");
 }
 
 #[test]
 fn json_pointer_to_an_object_prints_compact_json() {
-    extract(
+    let out = extract(
         &[br#"{ "data" : { "a" : 1, "b" : [ true, null, "s" ] } }"#],
         &["-j", "/data"],
-    )
-    .code(0)
-    .stdout("{\"a\":1,\"b\":[true,null,\"s\"]}\n")
-    .stderr("");
+    );
+    assert_prints(out, "{\"a\":1,\"b\":[true,null,\"s\"]}\n");
 }
 
 #[test]
 fn json_pointer_to_an_object_keeps_the_key_order() {
-    extract(&[br#"{"data":{"z":1,"a":2}}"#], &["-j", "/data"])
-        .code(0)
-        .stdout("{\"z\":1,\"a\":2}\n")
-        .stderr("");
+    let out = extract(&[br#"{"data":{"z":1,"a":2}}"#], &["-j", "/data"]);
+    assert_prints(out, "{\"z\":1,\"a\":2}\n");
 }
 
 #[test]
 fn json_pointer_skips_non_json_and_missing_pointers() {
-    extract(
+    let out = extract(
         &[b"not json", br#"{"other":1}"#, br#"{"value":7}"#],
         &["-j", "/value"],
-    )
-    .code(0)
-    .stdout("7\n")
-    .stderr("");
+    );
+    assert_prints(out, "7\n");
 }
 
 #[test]
 fn regex_with_a_group_prints_group_one() {
-    extract(&[b"temp=21C"], &["-r", r"temp=(\d+)"])
-        .code(0)
-        .stdout("21\n")
-        .stderr("");
+    assert_prints(extract(&[b"temp=21C"], &["-r", r"temp=(\d+)"]), "21\n");
 }
 
 #[test]
 fn regex_without_a_group_prints_the_whole_match() {
-    extract(&[b"temp=21C"], &["-r", r"\d+C"])
-        .code(0)
-        .stdout("21C\n")
-        .stderr("");
+    assert_prints(extract(&[b"temp=21C"], &["-r", r"\d+C"]), "21C\n");
 }
 
 #[test]
 fn regex_skips_messages_that_do_not_match() {
-    extract(&[b"status=busy", b"temp=21C"], &["-r", r"temp=(\d+)"])
-        .code(0)
-        .stdout("21\n")
-        .stderr("");
+    let out = extract(&[b"status=busy", b"temp=21C"], &["-r", r"temp=(\d+)"]);
+    assert_prints(out, "21\n");
 }
 
 #[test]
 fn regex_matches_a_non_utf8_payload() {
-    extract(&[b"\xff\xfe id=42 \x00"], &["-r", r"id=(\d+)"])
-        .code(0)
-        .stdout("42\n")
-        .stderr("");
+    let out = extract(&[b"\xff\xfe id=42 \x00"], &["-r", r"id=(\d+)"]);
+    assert_prints(out, "42\n");
 }
 
 #[test]
 fn fields_single_field() {
-    extract(&[b"a,b,c,d"], &["-f", "2"])
-        .code(0)
-        .stdout("b\n")
-        .stderr("");
+    assert_prints(extract(&[b"a,b,c,d"], &["-f", "2"]), "b\n");
 }
 
 #[test]
 fn fields_open_ended_range_from_n() {
-    extract(&[b"a,b,c,d"], &["-f", "2-"])
-        .code(0)
-        .stdout("b,c,d\n")
-        .stderr("");
+    assert_prints(extract(&[b"a,b,c,d"], &["-f", "2-"]), "b,c,d\n");
 }
 
 #[test]
 fn fields_range_up_to_m() {
-    extract(&[b"a,b,c,d"], &["--fields=-2"])
-        .code(0)
-        .stdout("a,b\n")
-        .stderr("");
+    assert_prints(extract(&[b"a,b,c,d"], &["--fields=-2"]), "a,b\n");
 }
 
 #[test]
 fn fields_range_up_to_m_as_a_separate_argument() {
-    extract(&[b"a,b,c,d"], &["-f", "-2"])
-        .code(0)
-        .stdout("a,b\n")
-        .stderr("");
+    assert_prints(extract(&[b"a,b,c,d"], &["-f", "-2"]), "a,b\n");
 }
 
 #[test]
 fn fields_list_prints_in_input_order() {
-    extract(&[b"a,b,c,d"], &["-f", "4,1,2-3"])
-        .code(0)
-        .stdout("a,b,c,d\n")
-        .stderr("");
-    extract(&[b"a,b,c,d"], &["-f", "3,1"])
-        .code(0)
-        .stdout("a,c\n")
-        .stderr("");
+    assert_prints(extract(&[b"a,b,c,d"], &["-f", "4,1,2-3"]), "a,b,c,d\n");
+    assert_prints(extract(&[b"a,b,c,d"], &["-f", "3,1"]), "a,c\n");
 }
 
 #[test]
 fn fields_with_another_delimiter() {
-    extract(&[b"a:b,c:d"], &["-f", "2", "-d", ":"])
-        .code(0)
-        .stdout("b,c\n")
-        .stderr("");
+    assert_prints(extract(&[b"a:b,c:d"], &["-f", "2", "-d", ":"]), "b,c\n");
 }
 
 #[test]
 fn fields_cut_each_line_of_a_multi_line_payload() {
-    extract(&[b"a,b,c\nd,e,f\ng,h,i"], &["-f", "2"])
-        .code(0)
-        .stdout("b\ne\nh\n")
-        .stderr("");
+    let out = extract(&[b"a,b,c\nd,e,f\ng,h,i"], &["-f", "2"]);
+    assert_prints(out, "b\ne\nh\n");
 }
 
 #[test]
 fn fields_line_without_delimiter_prints_whole() {
-    extract(&[b"plain text"], &["-f", "2"])
-        .code(0)
-        .stdout("plain text\n")
-        .stderr("");
+    assert_prints(extract(&[b"plain text"], &["-f", "2"]), "plain text\n");
 }
 
 #[test]
 fn json_then_regex_then_fields_run_in_that_order() {
     // Any other order fails: the regex does not match the raw JSON's
     // field 2, and the fields of the regex input are not `b`.
-    extract(
+    let out = extract(
         &[br#"{"line":"id v=a;b;c"}"#],
         &["-f", "2", "-d", ";", "-r", "v=(.*)", "-j", "/line"],
-    )
-    .code(0)
-    .stdout("b\n")
-    .stderr("");
+    );
+    assert_prints(out, "b\n");
 }
 
 // ---- deadline ------------------------------------------------------------
@@ -291,36 +276,17 @@ fn json_then_regex_then_fields_run_in_that_order() {
 #[test]
 fn no_response_times_out_with_27_within_the_deadline() {
     let broker = Broker::start();
-    let start = Instant::now();
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "to/req", "-e", "to/resp"])
-        .args(["-W", "500ms"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .stderr("mqrr: no response on to/resp within 500ms\n");
-    let took = start.elapsed();
-    assert!(
-        took >= Duration::from_millis(500),
-        "gave up early: {took:?}"
-    );
-    assert!(took < Duration::from_secs(3), "too slow: {took:?}");
+    let (out, took) = run_timed(rr(broker.port, "to").args(["-W", "500ms"]));
+    assert_no_response(out, "to/resp", "500ms");
+    assert_took(took, Duration::from_millis(500), Duration::from_secs(3));
 }
 
 #[test]
 fn timeout_in_plain_seconds_is_seconds() {
     let broker = Broker::start();
-    let start = Instant::now();
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "tos/req", "-e", "tos/resp"])
-        .args(["-W", "2"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .stderr("mqrr: no response on tos/resp within 2s\n");
-    let took = start.elapsed();
-    assert!(took >= Duration::from_secs(2), "gave up early: {took:?}");
-    assert!(took < Duration::from_secs(5), "too slow: {took:?}");
+    let (out, took) = run_timed(rr(broker.port, "tos").args(["-W", "2"]));
+    assert_no_response(out, "tos/resp", "2s");
+    assert_took(took, Duration::from_secs(2), Duration::from_secs(5));
 }
 
 // ---- retained ------------------------------------------------------------
@@ -340,52 +306,30 @@ fn stale_retained_is_ignored(version: &str) {
     let broker = Broker::start();
     mosquitto_pub(broker.port, "ret/resp", "stale", true);
     assert_retained(broker.port, "ret/resp", "stale");
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "ret/req", "-e", "ret/resp"])
-        .args(["-V", version, "-W", "500ms"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .stderr("mqrr: no response on ret/resp within 500ms\n");
+    assert_no_response(
+        rr(broker.port, "ret").args(["-V", version, "-W", "500ms"]),
+        "ret/resp",
+        "500ms",
+    );
 }
 
 fn live_reply_wins_over_retained(version: &str) {
     let broker = Broker::start();
     mosquitto_pub(broker.port, "retl/resp", "stale", true);
     let _r = replying(broker.port, "retl/req", "retl/resp", &[b"live"]);
-    mqrr()
-        .args([
-            "-p",
-            &broker.port_arg(),
-            "-t",
-            "retl/req",
-            "-e",
-            "retl/resp",
-        ])
-        .args(["-V", version, "-W", "5s"])
-        .assert()
-        .code(0)
-        .stdout("live\n")
-        .stderr("");
+    assert_prints(
+        rr(broker.port, "retl").args(["-V", version, "-W", "5s"]),
+        "live\n",
+    );
 }
 
 fn retained_flag_accepts_retained(version: &str) {
     let broker = Broker::start();
     mosquitto_pub(broker.port, "reta/resp", "stale", true);
-    mqrr()
-        .args([
-            "-p",
-            &broker.port_arg(),
-            "-t",
-            "reta/req",
-            "-e",
-            "reta/resp",
-        ])
-        .args(["-V", version, "-W", "5s", "--retained"])
-        .assert()
-        .code(0)
-        .stdout("stale\n")
-        .stderr("");
+    assert_prints(
+        rr(broker.port, "reta").args(["-V", version, "-W", "5s", "--retained"]),
+        "stale\n",
+    );
 }
 
 #[test]
@@ -424,21 +368,26 @@ fn all_bytes() -> Vec<u8> {
     (0..=255u8).collect()
 }
 
+/// Asserts that all 256 byte values went out as the one request and came
+/// back on stdout unchanged.
+fn assert_all_bytes_round_trip(out: &Output, requests: &Log<Vec<u8>>) {
+    assert_no_panic(out);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stdout, all_bytes());
+    assert_eq!(out.stderr, b"");
+    assert_eq!(taken(requests), vec![all_bytes()]);
+}
+
 #[test]
 fn stdin_payload_is_sent_and_printed_byte_exact() {
     let broker = Broker::start();
     let (_r, requests) = recording_echo(broker.port, "bin/req", "bin/resp");
-    let out = mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "bin/req", "-e", "bin/resp"])
+    let out = rr(broker.port, "bin")
         .args(["-s", "-N"])
         .write_stdin(all_bytes())
         .output()
         .unwrap();
-    assert_no_panic(&out);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(out.stdout, all_bytes());
-    assert_eq!(out.stderr, b"");
-    assert_eq!(taken(&requests), vec![all_bytes()]);
+    assert_all_bytes_round_trip(&out, &requests);
 }
 
 #[test]
@@ -446,25 +395,13 @@ fn file_payload_is_sent_and_printed_byte_exact() {
     let broker = Broker::start();
     let (_r, requests) = recording_echo(broker.port, "binf/req", "binf/resp");
     let file = temp_file(&all_bytes());
-    let out = mqrr()
-        .args([
-            "-p",
-            &broker.port_arg(),
-            "-t",
-            "binf/req",
-            "-e",
-            "binf/resp",
-        ])
+    let out = rr(broker.port, "binf")
         .arg("--file")
         .arg(file.path())
         .arg("-N")
         .output()
         .unwrap();
-    assert_no_panic(&out);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(out.stdout, all_bytes());
-    assert_eq!(out.stderr, b"");
-    assert_eq!(taken(&requests), vec![all_bytes()]);
+    assert_all_bytes_round_trip(&out, &requests);
 }
 
 // ---- response filter and output -----------------------------------------
@@ -472,81 +409,73 @@ fn file_payload_is_sent_and_printed_byte_exact() {
 #[test]
 fn wildcard_response_filter_matches_and_verbose_prints_the_topic() {
     let broker = Broker::start();
-    let response_topics = log();
-    let seen = response_topics.clone();
-    let _r = Responder::start(broker.port, "wc/req", true, move |req| {
-        seen.lock().unwrap().push(
+    let (_r, response_topics) = recording(
+        broker.port,
+        "wc/req",
+        |req| {
             req.msg
                 .properties()
-                .get_string(mqtt::PropertyCode::ResponseTopic),
-        );
-        vec![Reply::to("resp/x", req.payload.to_vec())]
-    });
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "wc/req", "-e", "resp/+"])
-        .args(["-m", "payload", "-v"])
-        .assert()
-        .code(0)
-        .stdout("resp/x payload\n")
-        .stderr("");
+                .get_string(mqtt::PropertyCode::ResponseTopic)
+        },
+        |req| vec![Reply::to("resp/x", req.payload.to_vec())],
+    );
+    assert_prints(
+        mqrr()
+            .args(["-p", &broker.port_arg(), "-t", "wc/req", "-e", "resp/+"])
+            .args(["-m", "payload", "-v"]),
+        "resp/x payload\n",
+    );
     // A filter is no topic to reply on.
     assert_eq!(taken(&response_topics), vec![None]);
 }
 
 #[test]
 fn count_three_prints_three_responses_and_stops() {
-    extract(&[b"one", b"two", b"three", b"four"], &["-C", "3"])
-        .code(0)
-        .stdout("one\ntwo\nthree\n")
-        .stderr("");
+    let out = extract(&[b"one", b"two", b"three", b"four"], &["-C", "3"]);
+    assert_prints(out, "one\ntwo\nthree\n");
 }
 
 #[test]
 fn count_zero_collects_until_the_deadline_and_succeeds() {
     let broker = Broker::start();
     let _r = replying(broker.port, "c0/req", "c0/resp", &[b"one", b"two"]);
-    let start = Instant::now();
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "c0/req", "-e", "c0/resp"])
-        .args(["-C", "0", "-W", "1s"])
-        .assert()
-        .code(0)
-        .stdout("one\ntwo\n")
-        .stderr("");
-    let took = start.elapsed();
-    assert!(took >= Duration::from_secs(1), "stopped early: {took:?}");
-    assert!(took < Duration::from_secs(4), "too slow: {took:?}");
+    let (out, took) = run_timed(rr(broker.port, "c0").args(["-C", "0", "-W", "1s"]));
+    assert_prints(out, "one\ntwo\n");
+    assert_took(took, Duration::from_secs(1), Duration::from_secs(4));
 }
 
 #[test]
 fn count_zero_without_any_response_times_out() {
     let broker = Broker::start();
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "c0n/req", "-e", "c0n/resp"])
-        .args(["-C", "0", "-W", "500ms"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .stderr("mqrr: no response on c0n/resp within 500ms\n");
+    assert_no_response(
+        rr(broker.port, "c0n").args(["-C", "0", "-W", "500ms"]),
+        "c0n/resp",
+        "500ms",
+    );
 }
 
 // ---- correlation ---------------------------------------------------------
+
+/// A reply on `topic` carrying someone else's correlation data.
+fn foreign_reply(topic: &str, payload: &str) -> Reply {
+    let mut foreign = Reply::to(topic, payload);
+    foreign.correlation = Some(b"someone-else".to_vec());
+    foreign
+}
 
 #[test]
 fn reply_with_foreign_correlation_data_is_dropped() {
     let broker = Broker::start();
     let _r = Responder::start(broker.port, "cor/req", true, |_| {
-        let mut foreign = Reply::to("cor/resp", "foreign");
-        foreign.correlation = Some(b"someone-else".to_vec());
-        vec![foreign, Reply::to("cor/resp", "ours")]
+        vec![
+            foreign_reply("cor/resp", "foreign"),
+            Reply::to("cor/resp", "ours"),
+        ]
     });
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "cor/req", "-e", "cor/resp"])
-        .args(["-V", "5", "-W", "5s"])
-        .assert()
-        .code(0)
-        .stdout("ours\n")
-        .stderr("");
+    assert_prints(
+        rr(broker.port, "cor").args(["-V", "5", "-W", "5s"]),
+        "ours\n",
+    );
 }
 
 /// A 3.1.1 responder: its replies carry no correlation data at all.
@@ -561,13 +490,11 @@ fn uncorrelated(port: u16, topic: &str, resp: &str) -> Responder {
 fn strict_correlation_ignores_a_reply_without_correlation_data() {
     let broker = Broker::start();
     let r = uncorrelated(broker.port, "cs/req", "cs/resp");
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "cs/req", "-e", "cs/resp"])
-        .args(["-V", "5", "-W", "500ms", "--correlation", "strict"])
-        .assert()
-        .code(27)
-        .stdout("")
-        .stderr("mqrr: no response on cs/resp within 500ms\n");
+    assert_no_response(
+        rr(broker.port, "cs").args(["-V", "5", "-W", "500ms", "--correlation", "strict"]),
+        "cs/resp",
+        "500ms",
+    );
     assert_eq!(r.requests_seen(), 1);
 }
 
@@ -575,37 +502,29 @@ fn strict_correlation_ignores_a_reply_without_correlation_data() {
 fn auto_correlation_accepts_a_reply_without_correlation_data() {
     let broker = Broker::start();
     let _r = uncorrelated(broker.port, "ca/req", "ca/resp");
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "ca/req", "-e", "ca/resp"])
-        .args(["-V", "5", "-W", "5s"])
-        .assert()
-        .code(0)
-        .stdout("uncorrelated\n")
-        .stderr("");
+    assert_prints(
+        rr(broker.port, "ca").args(["-V", "5", "-W", "5s"]),
+        "uncorrelated\n",
+    );
 }
 
 #[test]
 fn correlation_off_accepts_foreign_correlation_data() {
     let broker = Broker::start();
-    let correlations = log();
-    let seen = correlations.clone();
-    let _r = Responder::start(broker.port, "co/req", true, move |req| {
-        seen.lock().unwrap().push(
+    let (_r, correlations) = recording(
+        broker.port,
+        "co/req",
+        |req| {
             req.msg
                 .properties()
-                .get_binary(mqtt::PropertyCode::CorrelationData),
-        );
-        let mut foreign = Reply::to("co/resp", "foreign");
-        foreign.correlation = Some(b"someone-else".to_vec());
-        vec![foreign]
-    });
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "co/req", "-e", "co/resp"])
-        .args(["-V", "5", "-W", "5s", "--correlation", "off"])
-        .assert()
-        .code(0)
-        .stdout("foreign\n")
-        .stderr("");
+                .get_binary(mqtt::PropertyCode::CorrelationData)
+        },
+        |_| vec![foreign_reply("co/resp", "foreign")],
+    );
+    assert_prints(
+        rr(broker.port, "co").args(["-V", "5", "-W", "5s", "--correlation", "off"]),
+        "foreign\n",
+    );
     // off sends none, too.
     assert_eq!(taken(&correlations), vec![None]);
 }
@@ -624,31 +543,25 @@ fn resend_publishes_again_until_answered() {
             vec![Reply::to("rs/resp", "second time")]
         }
     });
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "rs/req", "-e", "rs/resp"])
-        .args(["--resend", "200ms", "-W", "5s"])
-        .assert()
-        .code(0)
-        .stdout("second time\n")
-        .stderr("");
+    assert_prints(
+        rr(broker.port, "rs").args(["--resend", "200ms", "-W", "5s"]),
+        "second time\n",
+    );
     assert!(r.requests_seen() >= 2, "seen {}", r.requests_seen());
 }
 
 fn qos_round_trip(qos: &str, expect: mqtt::QoS) {
     let broker = Broker::start();
-    let qoss = log();
-    let seen = qoss.clone();
-    let _r = Responder::start(broker.port, "qos/req", true, move |req| {
-        seen.lock().unwrap().push(req.msg.qos());
-        vec![Reply::to("qos/resp", req.payload.to_vec())]
-    });
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "qos/req", "-e", "qos/resp"])
-        .args(["-q", qos, "-m", "hi", "-W", "5s"])
-        .assert()
-        .code(0)
-        .stdout("hi\n")
-        .stderr("");
+    let (_r, qoss) = recording(
+        broker.port,
+        "qos/req",
+        |req| req.msg.qos(),
+        |req| vec![Reply::to("qos/resp", req.payload.to_vec())],
+    );
+    assert_prints(
+        rr(broker.port, "qos").args(["-q", qos, "-m", "hi", "-W", "5s"]),
+        "hi\n",
+    );
     // The responder subscribed with QoS 2, so it gets the request's own QoS.
     assert_eq!(taken(&qoss), vec![expect]);
 }
@@ -668,19 +581,8 @@ fn qos2_round_trip() {
 #[test]
 fn no_broker_exits_3_fast_naming_host_and_port() {
     let port = free_port();
-    let start = Instant::now();
-    let out = mqrr()
-        .args(["-p", &port.to_string(), "-t", "nb/req", "-e", "nb/resp"])
-        .output()
-        .unwrap();
-    let took = start.elapsed();
-    assert_no_panic(&out);
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert_eq!(out.stdout, b"");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("mqrr: "), "{stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
-    assert!(stderr.contains(&format!("localhost:{port}")), "{stderr:?}");
+    let (out, took) = run_timed(&mut rr(port, "nb"));
+    assert_failure(&out, 3, &[&format!("localhost:{port}")]);
     assert!(took < Duration::from_secs(1), "too slow: {took:?}");
 }
 
@@ -690,58 +592,43 @@ fn auto_protocol_falls_back_to_311_on_nats() {
     let _r = Responder::start(nats.port, "nats/req", false, |_| {
         vec![Reply::to("nats/resp", "from nats")]
     });
-    mqrr()
-        .args(["-p", &nats.port.to_string(), "-t", "nats/req"])
-        .args(["-e", "nats/resp", "-V", "auto", "-W", "10s"])
-        .assert()
-        .code(0)
-        .stdout("from nats\n")
-        .stderr("");
+    assert_prints(
+        rr(nats.port, "nats").args(["-V", "auto", "-W", "10s"]),
+        "from nats\n",
+    );
 }
 
 #[test]
 fn mqtt5_only_against_nats_cannot_connect() {
     let nats = Nats::start();
-    let out = mqrr()
-        .args(["-p", &nats.port.to_string(), "-t", "nats5/req"])
-        .args(["-e", "nats5/resp", "-V", "5", "-W", "10s"])
+    let out = rr(nats.port, "nats5")
+        .args(["-V", "5", "-W", "10s"])
         .output()
         .unwrap();
-    assert_no_panic(&out);
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert_eq!(out.stdout, b"");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("mqrr: "), "{stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
-    assert!(
-        stderr.contains(&format!("localhost:{}", nats.port)),
-        "{stderr:?}"
-    );
+    assert_failure(&out, 3, &[&format!("localhost:{}", nats.port)]);
 }
 
 #[test]
 fn user_properties_reach_the_responder() {
     let broker = Broker::start();
-    let pairs = log();
-    let seen = pairs.clone();
-    let _r = Responder::start(broker.port, "up/req", true, move |req| {
-        let props = req.msg.properties();
-        seen.lock().unwrap().extend(
-            props
+    let (_r, pairs) = recording(
+        broker.port,
+        "up/req",
+        |req| {
+            req.msg
+                .properties()
                 .iter(mqtt::PropertyCode::UserProperty)
-                .filter_map(|p| p.get_string_pair()),
-        );
-        vec![Reply::to("up/resp", "ok")]
-    });
-    mqrr()
-        .args(["-p", &broker.port_arg(), "-t", "up/req", "-e", "up/resp"])
-        .args(["--user-property", "k=v", "--user-property", "team=edge=ops"])
-        .assert()
-        .code(0)
-        .stdout("ok\n")
-        .stderr("");
+                .filter_map(|p| p.get_string_pair())
+                .collect::<Vec<_>>()
+        },
+        |_| vec![Reply::to("up/resp", "ok")],
+    );
+    assert_prints(
+        rr(broker.port, "up").args(["--user-property", "k=v", "--user-property", "team=edge=ops"]),
+        "ok\n",
+    );
     assert_eq!(
-        taken(&pairs),
+        taken(&pairs).concat(),
         vec![
             ("k".to_string(), "v".to_string()),
             ("team".to_string(), "edge=ops".to_string()),
@@ -803,17 +690,7 @@ fn bad_input_is_a_usage_error_before_any_network() {
     ];
     for (args, names) in cases {
         let out = mqrr().args(&args).write_stdin("").output().unwrap();
-        assert_no_panic(&out);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
-        assert_eq!(out.stdout, b"", "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(stderr.starts_with("mqrr: "), "{args:?}: {stderr:?}");
-        assert!(stderr.ends_with('\n'), "{args:?}: {stderr:?}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
-        assert!(
-            stderr.contains(names),
-            "{args:?}: {stderr:?} names no {names}"
-        );
+        assert_failure_in(&format!("{args:?}: "), &out, 2, &[names]);
     }
 }
 
@@ -822,13 +699,7 @@ fn missing_required_option_is_named() {
     let port = free_port().to_string();
     for (args, names) in [(["-e", "b"], "--topic"), (["-t", "a"], "--response-topic")] {
         let out = mqrr().args(["-p", &port]).args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
-        assert!(
-            stderr.contains(names),
-            "{args:?}: {stderr:?} names no {names}"
-        );
+        assert_failure_in(&format!("{args:?}: "), &out, 2, &[names]);
     }
 }
 
@@ -860,34 +731,22 @@ fn unix_socket_and_unix_url_reach_the_broker() {
         Broker::with_config("allow_anonymous true\nuser root\nlistener 0 {dir}/mqtt.sock\n");
     let _r = Responder::echo(broker.port, "ux/req", "ux/resp");
     let sock = broker.dir.path().join("mqtt.sock");
-    assert!(wait_until(std::time::Duration::from_secs(5), || sock.exists()));
-    mqrr()
-        .args([
-            "--unix",
-            sock.to_str().unwrap(),
-            "-t",
-            "ux/req",
-            "-e",
-            "ux/resp",
-            "-m",
-            "by-path",
-        ])
-        .assert()
-        .success()
-        .stdout("by-path\n");
-    mqrr()
-        .args([
-            "-L",
-            &format!("unix://{}", sock.display()),
-            "-t",
-            "ux/req",
-            "-e",
-            "ux/resp",
-        ])
-        .args(["-m", "by-url"])
-        .assert()
-        .success()
-        .stdout("by-url\n");
+    assert!(wait_until(Duration::from_secs(5), || sock.exists()));
+    let ux = ["-t", "ux/req", "-e", "ux/resp"];
+    assert_prints(
+        mqrr()
+            .args(["--unix", sock.to_str().unwrap()])
+            .args(ux)
+            .args(["-m", "by-path"]),
+        "by-path\n",
+    );
+    assert_prints(
+        mqrr()
+            .args(["-L", &format!("unix://{}", sock.display())])
+            .args(ux)
+            .args(["-m", "by-url"]),
+        "by-url\n",
+    );
 }
 
 #[test]
@@ -897,22 +756,13 @@ fn websocket_url_reaches_the_broker() {
         "allow_anonymous true\nlistener {ws} 127.0.0.1\nprotocol websockets\n"
     ));
     let _r = Responder::echo(broker.port, "ws/req", "ws/resp");
-    assert!(wait_until(std::time::Duration::from_secs(5), || {
-        std::net::TcpStream::connect(("127.0.0.1", ws)).is_ok()
-    }));
-    mqrr()
-        .args([
-            "-L",
-            &format!("ws://127.0.0.1:{ws}/mqtt"),
-            "-t",
-            "ws/req",
-            "-e",
-            "ws/resp",
-        ])
-        .args(["-m", "over-ws"])
-        .assert()
-        .success()
-        .stdout("over-ws\n");
+    assert!(listening(ws, Duration::from_secs(5)));
+    assert_prints(
+        mqrr()
+            .args(["-L", &format!("ws://127.0.0.1:{ws}/mqtt")])
+            .args(["-t", "ws/req", "-e", "ws/resp", "-m", "over-ws"]),
+        "over-ws\n",
+    );
 }
 
 #[test]
@@ -934,18 +784,9 @@ fn non_utf8_arguments_are_a_usage_error_not_a_panic() {
 #[test]
 fn stdin_that_never_ends_is_cut_off_by_the_deadline() {
     // The writer end stays open (held by this test) and never writes.
+    let port = free_port().to_string();
     let mut child = mqrr_std()
-        .args([
-            "-p",
-            &free_port().to_string(),
-            "-t",
-            "a",
-            "-e",
-            "b",
-            "-s",
-            "-W",
-            "500ms",
-        ])
+        .args(["-p", &port, "-t", "a", "-e", "b", "-s", "-W", "500ms"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -953,18 +794,16 @@ fn stdin_that_never_ends_is_cut_off_by_the_deadline() {
         .unwrap();
     let _stdin = child.stdin.take();
     let started = std::time::Instant::now();
-    let mut status = None;
-    assert!(wait_until(std::time::Duration::from_secs(5), || {
-        status = child.try_wait().unwrap();
-        status.is_some()
+    assert!(wait_until(Duration::from_secs(5), || {
+        child.try_wait().unwrap().is_some()
     }));
     let elapsed = started.elapsed();
-    assert_eq!(status.unwrap().code(), Some(27));
-    assert!(elapsed < std::time::Duration::from_secs(3), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    // The exit status was reaped above; wait_with_output returns it again.
     let out = child.wait_with_output().unwrap();
-    assert!(out.stdout.is_empty());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "mqrr: stdin still open after 500ms (-s reads it to the end)\n"
+    assert_exit_line(
+        out,
+        27,
+        "mqrr: stdin still open after 500ms (-s reads it to the end)\n",
     );
 }

@@ -33,11 +33,7 @@ impl Server {
     /// As `start`, with extra environment variables for the server.
     fn start_with_env(port: u16, env: &[(&str, &str)], args: &[&str]) -> Server {
         let server = Server::spawn_with_env(port, env, args);
-        assert!(
-            server.wait_stderr(Duration::from_secs(10), "serving"),
-            "mqrr serve never started serving; stderr:\n{}",
-            server.stderr()
-        );
+        server.assert_says("serving", Duration::from_secs(10));
         server
     }
 
@@ -45,14 +41,9 @@ impl Server {
     fn spawn_with_env(port: u16, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = mqrr_std()
             .envs(env.iter().copied())
-            .args([
-                "serve",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "--debug",
-            ])
+            .arg("serve")
+            .args(broker_args(port))
+            .arg("--debug")
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -92,17 +83,30 @@ impl Server {
             .collect()
     }
 
+    /// The one diagnostic so far (fails unless there is exactly one).
+    fn one_diagnostic(&self) -> String {
+        let lines = self.diagnostics();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        lines.into_iter().next().unwrap()
+    }
+
     fn wait_stderr(&self, bound: Duration, needle: &str) -> bool {
         wait_until(bound, || self.stderr().contains(needle))
     }
 
+    /// Asserts that stderr says `needle` within `bound`.
+    #[track_caller]
+    fn assert_says(&self, needle: &str, bound: Duration) {
+        assert!(
+            self.wait_stderr(bound, needle),
+            "no {needle:?} within {bound:?}; stderr:\n{}",
+            self.stderr()
+        );
+    }
+
     /// Sends a signal (`TERM`, `INT`) with kill(1).
     fn signal(&self, name: &str) {
-        let status = std::process::Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill(1)");
-        assert!(status.success(), "kill -{name} failed");
+        send_signal(self.child.id(), name);
     }
 
     /// Waits at most `bound` for the server to exit by itself.
@@ -135,30 +139,10 @@ impl Drop for Server {
     }
 }
 
-/// `mqrr -h 127.0.0.1 -p PORT -t TOPIC -e RESPONSE -m MSG -W TIMEOUT`.
-fn request(
-    port: u16,
-    topic: &str,
-    response: &str,
-    msg: &str,
-    timeout: &str,
-) -> assert_cmd::Command {
-    let mut cmd = mqrr();
-    cmd.args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-        "-t",
-        topic,
-        "-e",
-        response,
-        "-m",
-        msg,
-        "-W",
-        timeout,
-    ]);
-    cmd
+/// Asserts that a request got no reply: exit 27, nothing on stdout.
+#[track_caller]
+fn assert_unanswered(run: impl IntoAssert) {
+    run.into_assert().code(27).stdout("");
 }
 
 /// What a paho MQTT 5 requester got back for one request.
@@ -235,11 +219,8 @@ fn mosquitto_rr_gets_its_payload_echoed() {
     let broker = Broker::start();
     let _server = Server::start(broker.port, &["-t", "svc/echo", "--echo"]);
     let out = std::process::Command::new("mosquitto_rr")
+        .args(broker_args(broker.port))
         .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port_arg(),
             "-t",
             "svc/echo",
             "-e",
@@ -259,10 +240,10 @@ fn mosquitto_rr_gets_its_payload_echoed() {
 fn command_stdout_is_the_reply() {
     let broker = Broker::start();
     let _server = Server::start(broker.port, &["-t", "svc/upper", "--", "tr", "a-z", "A-Z"]);
-    request(broker.port, "svc/upper", "svc/upper/r", "hello", "5s")
-        .assert()
-        .success()
-        .stdout("HELLO\n");
+    assert_prints(
+        request(broker.port, "svc/upper", "svc/upper/r", "hello", "5s"),
+        "HELLO\n",
+    );
 }
 
 #[test]
@@ -270,66 +251,54 @@ fn requester_with_correlation_off_still_gets_an_answer() {
     // `--correlation off` drops the Correlation Data, not the Response Topic.
     let broker = Broker::start();
     let _server = Server::start(broker.port, &["-t", "svc/off", "--echo"]);
-    request(broker.port, "svc/off", "svc/off/r", "plain", "5s")
-        .args(["--correlation", "off"])
-        .assert()
-        .success()
-        .stdout("plain\n");
+    assert_prints(
+        request(broker.port, "svc/off", "svc/off/r", "plain", "5s").args(["--correlation", "off"]),
+        "plain\n",
+    );
 }
 
 #[test]
 fn command_does_not_inherit_the_broker_password() {
     let broker = Broker::start();
+    let env = [("MQRR_USERNAME", "svc"), ("MQRR_PASSWORD", "hunter2")];
+    let script = r#"printf %s "${MQRR_PASSWORD-unset}""#;
     let _server = Server::start_with_env(
         broker.port,
-        &[("MQRR_USERNAME", "svc"), ("MQRR_PASSWORD", "hunter2")],
-        &[
-            "-t",
-            "svc/env",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"${MQRR_PASSWORD-unset}\"",
-        ],
+        &env,
+        &["-t", "svc/env", "--", "sh", "-c", script],
     );
-    request(broker.port, "svc/env", "svc/env/r", "x", "5s")
-        .assert()
-        .success()
-        .stdout("unset\n");
+    assert_prints(
+        request(broker.port, "svc/env", "svc/env/r", "x", "5s"),
+        "unset\n",
+    );
 }
 
 #[test]
 fn fixed_reply_ignores_the_payload() {
     let broker = Broker::start();
     let _server = Server::start(broker.port, &["-t", "svc/fixed", "--reply", "pong"]);
-    request(broker.port, "svc/fixed", "svc/fixed/r", "ping", "5s")
-        .assert()
-        .success()
-        .stdout("pong\n");
-    request(
-        broker.port,
-        "svc/fixed",
-        "svc/fixed/r",
-        "anything else",
-        "5s",
-    )
-    .assert()
-    .success()
-    .stdout("pong\n");
+    assert_prints(
+        request(broker.port, "svc/fixed", "svc/fixed/r", "ping", "5s"),
+        "pong\n",
+    );
+    assert_prints(
+        request(
+            broker.port,
+            "svc/fixed",
+            "svc/fixed/r",
+            "anything else",
+            "5s",
+        ),
+        "pong\n",
+    );
 }
 
 #[test]
 fn every_filter_given_with_t_is_served() {
     let broker = Broker::start();
     let _server = Server::start(broker.port, &["-t", "svc/a", "-t", "svc/b/+", "--echo"]);
-    request(broker.port, "svc/a", "r/a", "one", "5s")
-        .assert()
-        .success()
-        .stdout("one\n");
-    request(broker.port, "svc/b/x", "r/b", "two", "5s")
-        .assert()
-        .success()
-        .stdout("two\n");
+    assert_prints(request(broker.port, "svc/a", "r/a", "one", "5s"), "one\n");
+    assert_prints(request(broker.port, "svc/b/x", "r/b", "two", "5s"), "two\n");
 }
 
 // --- MQTT 3.1.1 requesters -------------------------------------------------
@@ -341,40 +310,34 @@ fn v311_requester_is_answered_on_reply_topic() {
         broker.port,
         &["-t", "svc/old", "--reply-topic", "svc/old/r", "--echo"],
     );
-    request(broker.port, "svc/old", "svc/old/r", "q", "5s")
-        .args(["-V", "311"])
-        .assert()
-        .success()
-        .stdout("q\n");
+    assert_prints(
+        request(broker.port, "svc/old", "svc/old/r", "q", "5s").args(["-V", "311"]),
+        "q\n",
+    );
 }
 
 #[test]
 fn v311_request_without_reply_topic_is_skipped_with_a_warning() {
     let broker = Broker::start();
     let mut server = Server::start(broker.port, &["-t", "svc/old", "--echo"]);
-    request(broker.port, "svc/old", "svc/old/r", "q", "1s")
-        .args(["-V", "311"])
-        .assert()
-        .code(27)
-        .stdout("");
-    assert!(
-        server.wait_stderr(Duration::from_secs(5), "no Response Topic"),
-        "no warning; stderr:\n{}",
-        server.stderr()
-    );
-    let warnings = server.diagnostics();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].starts_with("mqrr: "), "{warnings:?}");
-    assert!(warnings[0].contains("svc/old"), "{warnings:?}");
+    assert_unanswered(request(broker.port, "svc/old", "svc/old/r", "q", "1s").args(["-V", "311"]));
+    server.assert_says("no Response Topic", Duration::from_secs(5));
+    let warning = server.one_diagnostic();
+    assert!(warning.starts_with("mqrr: "), "{warning}");
+    assert!(warning.contains("svc/old"), "{warning}");
     assert!(server.is_running(), "the server died on a skipped request");
     // An MQTT 5 requester is still answered.
-    request(broker.port, "svc/old", "svc/old/r", "v5", "5s")
-        .assert()
-        .success()
-        .stdout("v5\n");
+    assert_prints(
+        request(broker.port, "svc/old", "svc/old/r", "v5", "5s"),
+        "v5\n",
+    );
 }
 
 // --- correlation data and the command's environment ------------------------
+
+/// A command printing `MQRR_TOPIC|MQRR_RESPONSE_TOPIC|MQRR_CORRELATION_DATA`.
+const PRINT_ENV: &str =
+    r#"printf '%s|%s|%s' "$MQRR_TOPIC" "$MQRR_RESPONSE_TOPIC" "$MQRR_CORRELATION_DATA""#;
 
 #[test]
 fn binary_correlation_data_is_copied_to_the_reply() {
@@ -389,17 +352,8 @@ fn binary_correlation_data_is_copied_to_the_reply() {
 #[test]
 fn command_sees_correlation_data_as_hex() {
     let broker = Broker::start();
-    let _server = Server::start(
-        broker.port,
-        &[
-            "-t",
-            "svc/env",
-            "--",
-            "sh",
-            "-c",
-            r#"printf %s "$MQRR_CORRELATION_DATA""#,
-        ],
-    );
+    let script = r#"printf %s "$MQRR_CORRELATION_DATA""#;
+    let _server = Server::start(broker.port, &["-t", "svc/env", "--", "sh", "-c", script]);
     let corr = [0u8, 255, 1, 254];
     let got = paho_request(broker.port, "svc/env", "svc/env/r", b"", Some(&corr));
     assert_eq!(String::from_utf8_lossy(&got.payload), "00ff01fe");
@@ -411,14 +365,7 @@ fn command_sees_request_topic_and_response_topic() {
     let broker = Broker::start();
     let _server = Server::start(
         broker.port,
-        &[
-            "-t",
-            "svc/env/+",
-            "--",
-            "sh",
-            "-c",
-            r#"printf '%s|%s|%s' "$MQRR_TOPIC" "$MQRR_RESPONSE_TOPIC" "$MQRR_CORRELATION_DATA""#,
-        ],
+        &["-t", "svc/env/+", "--", "sh", "-c", PRINT_ENV],
     );
     let got = paho_request(
         broker.port,
@@ -453,14 +400,13 @@ fn command_sees_reply_topic_for_v311_requesters() {
             "--",
             "sh",
             "-c",
-            r#"printf '%s|%s|%s' "$MQRR_TOPIC" "$MQRR_RESPONSE_TOPIC" "$MQRR_CORRELATION_DATA""#,
+            PRINT_ENV,
         ],
     );
-    request(broker.port, "svc/env", "svc/env/r", "", "5s")
-        .args(["-V", "311"])
-        .assert()
-        .success()
-        .stdout("svc/env|svc/env/r|\n");
+    assert_prints(
+        request(broker.port, "svc/env", "svc/env/r", "", "5s").args(["-V", "311"]),
+        "svc/env|svc/env/r|\n",
+    );
 }
 
 // --- failing and slow commands ---------------------------------------------
@@ -468,39 +414,28 @@ fn command_sees_reply_topic_for_v311_requesters() {
 #[test]
 fn failing_command_sends_no_reply_and_the_server_keeps_serving() {
     let broker = Broker::start();
-    let mut server = Server::start(
+    let script = r#"if [ "$(cat)" = bad ]; then exit 3; fi; echo ok"#;
+    let mut server = Server::start(broker.port, &["-t", "svc/check", "--", "sh", "-c", script]);
+    assert_unanswered(request(
         broker.port,
-        &[
-            "-t",
-            "svc/check",
-            "--",
-            "sh",
-            "-c",
-            r#"if [ "$(cat)" = bad ]; then exit 3; fi; echo ok"#,
-        ],
-    );
-    request(broker.port, "svc/check", "svc/check/r", "bad", "1s")
-        .assert()
-        .code(27)
-        .stdout("");
+        "svc/check",
+        "svc/check/r",
+        "bad",
+        "1s",
+    ));
+    server.assert_says("no reply sent", Duration::from_secs(5));
+    let line = server.one_diagnostic();
+    assert!(line.starts_with("mqrr: "), "{line}");
+    assert!(line.contains("svc/check"), "{line}");
     assert!(
-        server.wait_stderr(Duration::from_secs(5), "no reply sent"),
-        "no stderr line; stderr:\n{}",
-        server.stderr()
-    );
-    let lines = server.diagnostics();
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].starts_with("mqrr: "), "{lines:?}");
-    assert!(lines[0].contains("svc/check"), "{lines:?}");
-    assert!(
-        lines[0].contains("exit status: 3"),
-        "exit status not named: {lines:?}"
+        line.contains("exit status: 3"),
+        "exit status not named: {line}"
     );
     assert!(server.is_running());
-    request(broker.port, "svc/check", "svc/check/r", "good", "5s")
-        .assert()
-        .success()
-        .stdout("ok\n");
+    assert_prints(
+        request(broker.port, "svc/check", "svc/check/r", "good", "5s"),
+        "ok\n",
+    );
     assert_eq!(server.diagnostics().len(), 1, "{}", server.stderr());
 }
 
@@ -509,10 +444,7 @@ fn command_false_gets_one_stderr_line_per_request() {
     let broker = Broker::start();
     let mut server = Server::start(broker.port, &["-t", "svc/false", "--", "false"]);
     for n in 1..=2 {
-        request(broker.port, "svc/false", "svc/false/r", "x", "1s")
-            .assert()
-            .code(27)
-            .stdout("");
+        assert_unanswered(request(broker.port, "svc/false", "svc/false/r", "x", "1s"));
         assert!(
             wait_until(Duration::from_secs(5), || server.diagnostics().len() == n),
             "expected {n} stderr line(s):\n{}",
@@ -531,6 +463,7 @@ fn command_false_gets_one_stderr_line_per_request() {
 #[test]
 fn command_outliving_exec_timeout_is_abandoned() {
     let broker = Broker::start();
+    let script = r#"if [ "$(cat)" = slow ]; then exec sleep 5; fi; echo fast"#;
     let mut server = Server::start(
         broker.port,
         &[
@@ -541,33 +474,25 @@ fn command_outliving_exec_timeout_is_abandoned() {
             "--",
             "sh",
             "-c",
-            r#"if [ "$(cat)" = slow ]; then exec sleep 5; fi; echo fast"#,
+            script,
         ],
     );
     let asked = Instant::now();
-    request(broker.port, "svc/slow", "svc/slow/r", "slow", "1s")
-        .assert()
-        .code(27)
-        .stdout("");
-    assert!(
-        server.wait_stderr(Duration::from_secs(3), "exec-timeout"),
-        "no exec-timeout line; stderr:\n{}",
-        server.stderr()
-    );
+    assert_unanswered(request(broker.port, "svc/slow", "svc/slow/r", "slow", "1s"));
+    server.assert_says("exec-timeout", Duration::from_secs(3));
     // Abandoned at 300 ms, not after the command's 5 s.
     assert!(
         asked.elapsed() < Duration::from_secs(4),
         "{:?}",
         asked.elapsed()
     );
-    let lines = server.diagnostics();
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].contains("300ms"), "{lines:?}");
+    let line = server.one_diagnostic();
+    assert!(line.contains("300ms"), "{line}");
     assert!(server.is_running());
-    request(broker.port, "svc/slow", "svc/slow/r", "quick", "5s")
-        .assert()
-        .success()
-        .stdout("fast\n");
+    assert_prints(
+        request(broker.port, "svc/slow", "svc/slow/r", "quick", "5s"),
+        "fast\n",
+    );
 }
 
 #[test]
@@ -585,15 +510,8 @@ fn plain_sleep_past_exec_timeout_gets_no_reply() {
             "5",
         ],
     );
-    request(broker.port, "svc/sleep", "svc/sleep/r", "x", "1s")
-        .assert()
-        .code(27)
-        .stdout("");
-    assert!(
-        server.wait_stderr(Duration::from_secs(3), "exec-timeout"),
-        "{}",
-        server.stderr()
-    );
+    assert_unanswered(request(broker.port, "svc/sleep", "svc/sleep/r", "x", "1s"));
+    server.assert_says("exec-timeout", Duration::from_secs(3));
     assert!(server.is_running());
 }
 
@@ -603,32 +521,23 @@ fn plain_sleep_past_exec_timeout_gets_no_reply() {
 fn count_exits_zero_after_n_replies() {
     let broker = Broker::start();
     let mut server = Server::start(broker.port, &["-t", "svc/count", "-C", "2", "--echo"]);
-    request(broker.port, "svc/count", "svc/count/r", "1", "5s")
-        .assert()
-        .success()
-        .stdout("1\n");
+    assert_prints(
+        request(broker.port, "svc/count", "svc/count/r", "1", "5s"),
+        "1\n",
+    );
     assert!(server.is_running(), "exited after one reply of two");
-    request(broker.port, "svc/count", "svc/count/r", "2", "5s")
-        .assert()
-        .success()
-        .stdout("2\n");
+    assert_prints(
+        request(broker.port, "svc/count", "svc/count/r", "2", "5s"),
+        "2\n",
+    );
     let status = server
         .wait_exit(Duration::from_secs(5))
         .expect("the server did not exit after 2 replies");
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
 }
 
-/// A broker that logs connects and disconnects to `{dir}/log`. Run as root,
-/// mosquitto drops to its own user and can no longer open a file in our
-/// temp directory; `user root` keeps it (and is ignored when not root).
-fn logging_broker() -> Broker {
-    Broker::with_config(
-        "allow_anonymous true\nuser root\nlog_dest file {dir}/log\nlog_type all\nconnection_messages true",
-    )
-}
-
 fn signal_exits_zero_after_clean_disconnect(sig: &str) {
-    let broker = logging_broker();
+    let broker = Broker::logging();
     let id = format!("serve-{sig}-{}", broker.port);
     let mut server = Server::start(broker.port, &["-i", &id, "-t", "svc/sig", "--echo"]);
     server.signal(sig);
@@ -637,13 +546,11 @@ fn signal_exits_zero_after_clean_disconnect(sig: &str) {
         .unwrap_or_else(|| panic!("no exit within 5 s of SIG{sig}"));
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
     assert!(server.diagnostics().is_empty(), "{}", server.stderr());
-    let log = broker.path("log");
     let clean = format!("Client {id} disconnected.");
     assert!(
-        wait_until(Duration::from_secs(5), || std::fs::read_to_string(&log)
-            .is_ok_and(|l| l.contains(&clean))),
+        wait_until(Duration::from_secs(5), || broker.log().contains(&clean)),
         "no clean DISCONNECT in the broker log:\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        broker.log()
     );
 }
 
@@ -681,25 +588,12 @@ fn four_concurrent_requests(jobs: &str) -> Duration {
     let children: Vec<(String, Child)> = (1..=4)
         .map(|n| {
             let payload = format!("payload-{n}");
-            let child = mqrr_std()
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &broker.port_arg(),
-                    "-t",
-                    &format!("svc/slow/{n}"),
-                    "-e",
-                    &format!("reply/{n}"),
-                    "-m",
-                    &payload,
-                    "-W",
-                    "10s",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn requester");
+            let (topic, reply) = (format!("svc/slow/{n}"), format!("reply/{n}"));
+            let child = spawn_piped(
+                mqrr_std()
+                    .args(broker_args(broker.port))
+                    .args(["-t", &topic, "-e", &reply, "-m", &payload, "-W", "10s"]),
+            );
             (payload, child)
         })
         .collect();
@@ -741,10 +635,10 @@ fn payload_reaches_the_command_verbatim_and_is_never_run() {
         let mut args = vec!["-t", "svc/inj", "--"];
         args.extend_from_slice(cmd);
         let server = Server::start(broker.port, &args);
-        request(broker.port, "svc/inj", "svc/inj/r", &payload, "5s")
-            .assert()
-            .success()
-            .stdout(format!("{payload}\n"));
+        assert_prints(
+            request(broker.port, "svc/inj", "svc/inj/r", &payload, "5s"),
+            &format!("{payload}\n"),
+        );
         drop(server);
     }
     assert!(!marker.exists(), "the payload was run by a shell");
@@ -756,31 +650,23 @@ fn payload_reaches_the_command_verbatim_and_is_never_run() {
 fn server_answers_again_after_the_broker_restarts() {
     let mut broker = Broker::start();
     let server = Server::start(broker.port, &["-t", "svc/up", "--echo"]);
-    request(broker.port, "svc/up", "svc/up/r", "before", "5s")
-        .assert()
-        .success()
-        .stdout("before\n");
+    assert_prints(
+        request(broker.port, "svc/up", "svc/up/r", "before", "5s"),
+        "before\n",
+    );
 
     broker.kill();
-    assert!(
-        server.wait_stderr(Duration::from_secs(10), "lost the connection"),
-        "the server did not notice the broker going away:\n{}",
-        server.stderr()
-    );
+    server.assert_says("lost the connection", Duration::from_secs(10));
     broker.restart();
     let restarted = Instant::now();
     // The server says when it has subscribed again; from then on the same
     // process must answer, without being restarted.
-    assert!(
-        server.wait_stderr(Duration::from_secs(40), "serving again"),
-        "the server did not come back within 40 s of the restart:\n{}",
-        server.stderr()
-    );
+    server.assert_says("serving again", Duration::from_secs(40));
     let back_after = restarted.elapsed();
-    request(broker.port, "svc/up", "svc/up/r", "again", "5s")
-        .assert()
-        .success()
-        .stdout("again\n");
+    assert_prints(
+        request(broker.port, "svc/up", "svc/up/r", "again", "5s"),
+        "again\n",
+    );
     let reconnected = server
         .stderr()
         .lines()
@@ -805,15 +691,11 @@ fn server_keeps_retrying_while_the_broker_stays_down() {
         server.stderr()
     );
     broker.restart();
-    assert!(
-        server.wait_stderr(Duration::from_secs(40), "serving again"),
-        "the server did not come back:\n{}",
-        server.stderr()
+    server.assert_says("serving again", Duration::from_secs(40));
+    assert_prints(
+        request(broker.port, "svc/retry", "svc/retry/r", "back", "5s"),
+        "back\n",
     );
-    request(broker.port, "svc/retry", "svc/retry/r", "back", "5s")
-        .assert()
-        .success()
-        .stdout("back\n");
 }
 
 // --- connection failure and bad input ------------------------------------------
@@ -821,51 +703,28 @@ fn server_keeps_retrying_while_the_broker_stays_down() {
 #[test]
 fn first_connect_failing_is_exit_3_naming_host_and_port() {
     let port = free_port();
-    let started = Instant::now();
-    let out = mqrr()
-        .args([
-            "serve",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "svc/x",
-            "--echo",
-        ])
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
-    assert_no_panic(&out);
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
+    let (out, took) = run_timed(
+        mqrr()
+            .arg("serve")
+            .args(broker_args(port))
+            .args(["-t", "svc/x", "--echo"])
+            .timeout(Duration::from_secs(20)),
     );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(out.stdout.is_empty());
+    assert_failure(&out, 3, &[&format!("127.0.0.1:{port}")]);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 /// Runs `mqrr serve` against a port nobody listens on: exit 2 (not 3)
 /// shows the input was refused before any connection attempt.
 fn assert_usage_error(args: &[&str], needle: &str) {
-    let port = free_port().to_string();
     let out = mqrr()
-        .args(["serve", "-h", "127.0.0.1", "-p", &port])
+        .arg("serve")
+        .args(broker_args(free_port()))
         .args(args)
         .timeout(Duration::from_secs(10))
         .output()
         .unwrap();
-    assert_no_panic(&out);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-    assert!(err.starts_with("mqrr: "), "{args:?}: {err}");
-    assert!(err.contains(needle), "{args:?}: {needle:?} not in {err}");
+    assert_failure_in(&format!("{args:?}: "), &out, 2, &[needle]);
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Real parts for the integration tests: a mosquitto (or nats-server) on a
-//! free port that dies with its owner, a paho responder, and `mqrr()`.
+//! free port that dies with its owner, a paho responder, `mqrr()`, and the
+//! checks every test file makes of a run (`assert_prints`,
+//! `assert_exit_line`, `assert_failure`).
 //!
 //! Every wait here is a condition polled with a bound, never a fixed nap.
 
@@ -8,12 +10,13 @@
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use assert_cmd::assert::{Assert, OutputAssertExt};
 use paho_mqtt as mqtt;
 
 /// Variables that would change what mqrr connects to; no test inherits them.
@@ -51,6 +54,12 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// Polls until something accepts TCP connections on 127.0.0.1:`port`, or
+/// `bound` passes.
+pub fn listening(port: u16, bound: Duration) -> bool {
+    wait_until(bound, || TcpStream::connect(("127.0.0.1", port)).is_ok())
+}
+
 /// Polls `cond` every few milliseconds until it holds or `bound` passes.
 pub fn wait_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + bound;
@@ -73,6 +82,18 @@ fn sbin(name: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Starts the server `program` (`mosquitto`, `nats-server`: the Debian
+/// package has the same name) with `-c conf`, its output thrown away.
+fn start_server(program: &str, conf: &Path) -> Child {
+    Command::new(sbin(program))
+        .arg("-c")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {program} (apt-get install {program}): {e}"))
+}
+
 /// A mosquitto on 127.0.0.1 and a free port, killed on Drop.
 pub struct Broker {
     pub port: u16,
@@ -90,16 +111,7 @@ impl Broker {
     /// `extra` is appended to the listener line; `{dir}` in it is replaced
     /// with the broker's temp directory (for ACL, password, cert files).
     pub fn with_config(extra: &str) -> Broker {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let extra = extra.replace("{dir}", dir.path().to_str().unwrap());
-        let mut b = Broker {
-            port: free_port(),
-            dir,
-            extra,
-            child: None,
-        };
-        b.spawn();
-        b
+        Broker::with_files(&[], extra)
     }
 
     /// Like `with_config`, but first writes `files` (name, content) into the
@@ -118,6 +130,48 @@ impl Broker {
         };
         b.spawn();
         b
+    }
+
+    /// A broker that refuses anonymous clients and knows `users` (name,
+    /// password), from a password file made with mosquitto_passwd.
+    pub fn with_passwords(users: &[(&str, &str)]) -> Broker {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("passwd");
+        for (i, (user, pass)) in users.iter().enumerate() {
+            let mut cmd = Command::new("mosquitto_passwd");
+            cmd.arg("-b");
+            if i == 0 {
+                cmd.arg("-c");
+            }
+            let status = cmd
+                .arg(&file)
+                .args([user, pass])
+                .status()
+                .expect("mosquitto_passwd (apt-get install mosquitto)");
+            assert!(status.success(), "mosquitto_passwd failed");
+        }
+        let passwd = std::fs::read(&file).unwrap();
+        Broker::with_files(
+            &[("passwd", &passwd)],
+            // `user root`: mosquitto drops to user mosquitto otherwise, which
+            // cannot read a root-owned 0700 temp dir.
+            "user root\nallow_anonymous false\npassword_file {dir}/passwd\n",
+        )
+    }
+
+    /// A broker that logs every client's connect and disconnect to `{dir}/log`
+    /// (see `log`). Run as root, mosquitto drops to its own user and can no
+    /// longer open a file in our temp directory; `user root` keeps it (and is
+    /// ignored when not root).
+    pub fn logging() -> Broker {
+        Broker::with_config(
+            "allow_anonymous true\nuser root\nlog_dest file {dir}/log\nlog_type all\nconnection_messages true\n",
+        )
+    }
+
+    /// What a `logging` broker has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("log")).unwrap_or_default()
     }
 
     /// A file in the broker's directory (its path, whether or not it exists).
@@ -139,21 +193,10 @@ impl Broker {
             self.port, self.extra
         );
         std::fs::write(&conf, text).unwrap();
-        let child = Command::new(sbin("mosquitto"))
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mosquitto (apt-get install mosquitto)");
-        self.child = Some(child);
+        self.child = Some(start_server("mosquitto", &conf));
         let port = self.port;
         assert!(
-            wait_until(Duration::from_secs(10), || TcpStream::connect((
-                "127.0.0.1",
-                port
-            ))
-            .is_ok()),
+            listening(port, Duration::from_secs(10)),
             "mosquitto did not listen on {port}"
         );
     }
@@ -208,19 +251,9 @@ impl Nats {
             ),
         )
         .unwrap();
-        let child = Command::new(sbin("nats-server"))
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server (apt-get install nats-server)");
+        let child = start_server("nats-server", &conf);
         assert!(
-            wait_until(Duration::from_secs(15), || TcpStream::connect((
-                "127.0.0.1",
-                port
-            ))
-            .is_ok()),
+            listening(port, Duration::from_secs(15)),
             "nats-server did not listen on {port}"
         );
         Nats { port, dir, child }
@@ -370,15 +403,7 @@ impl Responder {
 
     /// Echoes each request's payload to `reply_topic` (or its Response Topic).
     pub fn echo(port: u16, filter: &str, reply_topic: &str) -> Responder {
-        let reply_topic = reply_topic.to_string();
-        Responder::start(port, filter, true, move |req| {
-            let topic = req
-                .msg
-                .properties()
-                .get_string(mqtt::PropertyCode::ResponseTopic)
-                .unwrap_or_else(|| reply_topic.clone());
-            vec![Reply::to(&topic, req.payload.to_vec())]
-        })
+        Responder::echo_with(port, filter, reply_topic, None)
     }
 
     /// As `echo`, logging in with `user` and `pass`.
@@ -389,8 +414,17 @@ impl Responder {
         user: &str,
         pass: &str,
     ) -> Responder {
+        Responder::echo_with(port, filter, reply_topic, Some((user, pass)))
+    }
+
+    fn echo_with(
+        port: u16,
+        filter: &str,
+        reply_topic: &str,
+        credentials: Option<(&str, &str)>,
+    ) -> Responder {
         let reply_topic = reply_topic.to_string();
-        Responder::start_as(port, filter, true, Some((user, pass)), move |req| {
+        Responder::start_as(port, filter, true, credentials, move |req| {
             let topic = req
                 .msg
                 .properties()
@@ -414,19 +448,36 @@ impl Drop for Responder {
     }
 }
 
+/// `-h 127.0.0.1 -p PORT`: the test broker, in the words of mqrr and of the
+/// mosquitto clients alike.
+pub fn broker_args(port: u16) -> [String; 4] {
+    [
+        "-h".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+    ]
+}
+
+/// `mqrr -h 127.0.0.1 -p PORT -t TOPIC -e RESPONSE -m MSG -W TIMEOUT`.
+pub fn request(
+    port: u16,
+    topic: &str,
+    response: &str,
+    msg: &str,
+    timeout: &str,
+) -> assert_cmd::Command {
+    let mut cmd = mqrr();
+    cmd.args(broker_args(port))
+        .args(["-t", topic, "-e", response, "-m", msg, "-W", timeout]);
+    cmd
+}
+
 /// Publishes with mosquitto_pub (a real third-party peer).
 pub fn mosquitto_pub(port: u16, topic: &str, payload: &str, retained: bool) {
     let mut cmd = Command::new("mosquitto_pub");
-    cmd.args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-        "-t",
-        topic,
-        "-m",
-        payload,
-    ]);
+    cmd.args(broker_args(port))
+        .args(["-t", topic, "-m", payload]);
     if retained {
         cmd.arg("-r");
     }
@@ -439,19 +490,21 @@ pub fn mosquitto_pub(port: u16, topic: &str, payload: &str, retained: bool) {
 /// Clears a retained message.
 pub fn clear_retained(port: u16, topic: &str) {
     let status = Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-t",
-            topic,
-            "-r",
-            "-n",
-        ])
+        .args(broker_args(port))
+        .args(["-t", topic, "-r", "-n"])
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// Sends a signal (`TERM`, `INT`) with kill(1): the crate denies unsafe
+/// code, tests included.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill(1)");
+    assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
 /// Writes `data` to a new temp file and returns it (kept alive by the handle).
@@ -462,8 +515,104 @@ pub fn temp_file(data: &[u8]) -> tempfile::NamedTempFile {
     f
 }
 
+/// Starts `cmd` with stdin closed and stdout and stderr piped back.
+pub fn spawn_piped(cmd: &mut Command) -> Child {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mqrr")
+}
+
+/// Runs `cmd` to its end: its output and how long it took.
+pub fn run_timed(cmd: &mut assert_cmd::Command) -> (Output, Duration) {
+    let started = Instant::now();
+    let out = cmd.output().expect("run mqrr");
+    (out, started.elapsed())
+}
+
+/// What the `assert_*` helpers take: a command still to run (owned or
+/// borrowed), or the output of one that ran.
+pub trait IntoAssert {
+    fn into_assert(self) -> Assert;
+}
+
+impl IntoAssert for assert_cmd::Command {
+    #[track_caller]
+    fn into_assert(mut self) -> Assert {
+        self.assert()
+    }
+}
+
+impl IntoAssert for &mut assert_cmd::Command {
+    #[track_caller]
+    fn into_assert(self) -> Assert {
+        self.assert()
+    }
+}
+
+impl IntoAssert for Output {
+    #[track_caller]
+    fn into_assert(self) -> Assert {
+        self.assert()
+    }
+}
+
+/// Asserts a clean success: exit 0, exactly `stdout`, nothing on stderr.
+#[track_caller]
+pub fn assert_prints(run: impl IntoAssert, stdout: &str) -> Assert {
+    run.into_assert()
+        .code(0)
+        .stdout(stdout.to_string())
+        .stderr("")
+}
+
+/// Asserts exit `code`, nothing on stdout and exactly `line` on stderr.
+#[track_caller]
+pub fn assert_exit_line(run: impl IntoAssert, code: i32, line: &str) -> Assert {
+    run.into_assert()
+        .code(code)
+        .stdout("")
+        .stderr(line.to_string())
+}
+
+/// Text of a run for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Asserts a failed run: exit `code`, nothing on stdout, one `mqrr: ` line
+/// on stderr containing each of `needles`, and no panic.
+#[track_caller]
+pub fn assert_failure(out: &Output, code: i32, needles: &[&str]) {
+    assert_failure_in("", out, code, needles);
+}
+
+/// As `assert_failure`, each message opening with `case` (which row of a
+/// table failed).
+#[track_caller]
+pub fn assert_failure_in(case: &str, out: &Output, code: i32, needles: &[&str]) {
+    let all = format!("{case}{}", describe(out));
+    assert_eq!(out.status.code(), Some(code), "{all}");
+    assert!(out.stdout.is_empty(), "stdout not empty: {all}");
+    let stderr =
+        std::str::from_utf8(&out.stderr).unwrap_or_else(|_| panic!("stderr is not UTF-8: {all}"));
+    assert_eq!(stderr.lines().count(), 1, "not one stderr line: {all}");
+    assert!(stderr.starts_with("mqrr: "), "{all}");
+    assert!(stderr.ends_with('\n'), "{all}");
+    for n in needles {
+        assert!(stderr.contains(n), "stderr lacks {n:?}: {all}");
+    }
+    assert_no_panic(out);
+}
+
 /// Asserts that no output of a run mentions a panic.
-pub fn assert_no_panic(output: &std::process::Output) {
+pub fn assert_no_panic(output: &Output) {
     let all = [&output.stdout[..], &output.stderr[..]].concat();
     let text = String::from_utf8_lossy(&all);
     assert!(!text.contains("panicked"), "panic in output: {text}");
