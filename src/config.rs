@@ -485,6 +485,22 @@ mod tests {
     }
 
     #[test]
+    fn url_credentials_come_as_a_pair() {
+        let with = |username: Option<&str>| {
+            let c = Connection {
+                url: Some("mqtt://bob:s3cret@h".into()),
+                username: username.map(String::from),
+                ..Default::default()
+            };
+            let s = ConnectionSettings::from_args(&c).unwrap();
+            (s.username, s.password)
+        };
+        assert_eq!(with(None), (Some("bob".into()), Some("s3cret".into())));
+        // -u replaces both: no password from the URL for another user.
+        assert_eq!(with(Some("alice")), (Some("alice".into()), None));
+    }
+
+    #[test]
     fn topics_and_filters() {
         assert!(check_topic("-t", "a/b").is_ok());
         assert!(check_topic("-t", "").is_err());

@@ -781,3 +781,36 @@ fn rfc3339_helper_is_right() {
     assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
 }
+
+#[test]
+fn the_bridge_health_read_stays_inside_the_deadline() {
+    let broker = Broker::start();
+    let started = std::time::Instant::now();
+    let stderr = times_out(broker.port, &[]);
+    let took = started.elapsed();
+    assert!(stderr.contains("(Cumulocity bridge: unknown)"), "{stderr}");
+    // -W 1s covers the health read too (it gets a tenth of -W).
+    assert!(
+        took < std::time::Duration::from_millis(1400),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_still_prints_the_token() {
+    let (broker, token, _bridge) = broker_with_token(&claims(3600));
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("no-such-dir").join("token");
+    let out = c8y(broker.port)
+        .arg("--cache")
+        .arg(&cache)
+        .assert()
+        .code(0)
+        .stdout(format!("{token}\n"))
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("mqrr: --cache "), "{stderr}");
+    assert!(!cache.exists());
+}
