@@ -1,18 +1,39 @@
-//! Links the mqrr binary as a position-dependent executable.
-//!
-//! A PIE's dynamic relocations dirty every page of pointer tables at start
-//! (OpenSSL's method tables above all): measured in issue #6, `mqrr
-//! --version` went from 276 page faults and 2.3 ms to 116 and 1.1 ms. For a
-//! one-shot tool that runs in shell loops that is the largest single cost.
-//! Set `MQRR_PIE=1` to build a PIE anyway (e.g. for a distribution whose
-//! hardening policy requires it).
+//! Link-time choices for the mqrr binary that make a one-shot run cheaper.
+//! Both are measured in issue #6 and can be turned off.
+
+use std::env;
+use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=MQRR_PIE");
-    if std::env::var("MQRR_PIE").is_ok_and(|v| v == "1") {
+    println!("cargo:rerun-if-env-changed=MQRR_HOT_TEXT");
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         return;
     }
-    if std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux") {
+
+    // A position-dependent executable. A PIE's dynamic relocations dirty
+    // every page of pointer tables at start (OpenSSL's method tables above
+    // all): `mqrr --version` went from 276 page faults and 2.3 ms to 116 and
+    // 1.1 ms. For a one-shot tool that runs in shell loops that is the
+    // largest single cost. `MQRR_PIE=1` builds a PIE anyway (e.g. for a
+    // distribution whose hardening policy requires it).
+    if env::var("MQRR_PIE").as_deref() != Ok("1") {
         println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
+
+    // The code a request runs, placed together (link/hot-text.ld explains
+    // and `scripts/bench --layout` regenerates it). Peak RSS of a plain
+    // request went from 4.12 to 3.33 MiB. Release builds only: the patterns
+    // describe the release profile's code. `MQRR_HOT_TEXT=0` turns it off,
+    // e.g. for a linker without linker-script INSERT (mold).
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("link/hot-text.ld");
+    println!("cargo:rerun-if-changed=link/hot-text.ld");
+    if env::var("PROFILE").as_deref() == Ok("release")
+        && env::var("MQRR_HOT_TEXT").as_deref() != Ok("0")
+        && script.exists()
+    {
+        // Two arguments, not `-Wl,-T,PATH`: a comma in PATH would split it.
+        println!("cargo:rustc-link-arg-bins=-Xlinker");
+        println!("cargo:rustc-link-arg-bins=--script={}", script.display());
     }
 }
