@@ -1,16 +1,19 @@
-//! Link-time choices for the mqrr binary that make a one-shot run cheaper.
-//! Both are measured in issue #6 and can be turned off.
+//! Link-time choices for the mqrr binary on Linux that make a one-shot run
+//! cheaper. Each is measured in issue #6, and each can be turned off.
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=MQRR_PIE");
-    println!("cargo:rerun-if-env-changed=MQRR_HOT_TEXT");
+    for var in ["MQRR_PIE", "MQRR_HOT_TEXT", "MQRR_STATIC_UNWIND"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    println!("cargo:rerun-if-changed=link/hot-text.ld");
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         return;
     }
+    let release = env::var("PROFILE").as_deref() == Ok("release");
+    let off = |var| env::var(var).as_deref() == Ok("0");
 
     // A position-dependent executable. A PIE's dynamic relocations dirty
     // every page of pointer tables at start (OpenSSL's method tables above
@@ -22,35 +25,49 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
 
-    // The host's C compiler knows the host's libgcc_eh.a only.
-    if env::var("PROFILE").as_deref() == Ok("release") && env::var("HOST") == env::var("TARGET") {
+    // GCC's unwinder linked in, as `gcc -static-libgcc` does: 140 KiB less
+    // peak RSS. `MQRR_STATIC_UNWIND=0` turns it off.
+    if release
+        && !off("MQRR_STATIC_UNWIND")
+        && env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu")
+    {
         link_unwinder_statically();
     }
 
     // The code a request runs, placed together (link/hot-text.ld explains
-    // and `scripts/bench --layout` regenerates it). Peak RSS of a plain
-    // request went from 4.12 to 3.33 MiB. Release builds only: the patterns
-    // describe the release profile's code. `MQRR_HOT_TEXT=0` turns it off,
-    // e.g. for a linker without linker-script INSERT (mold).
+    // and `scripts/bench --layout` regenerates it): peak RSS of a plain
+    // request went from 4.12 to 3.33 MiB. Release builds only, since the
+    // patterns describe the release profile's code. `MQRR_HOT_TEXT=0` turns
+    // it off.
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("link/hot-text.ld");
-    println!("cargo:rerun-if-changed=link/hot-text.ld");
-    if env::var("PROFILE").as_deref() == Ok("release")
-        && env::var("MQRR_HOT_TEXT").as_deref() != Ok("0")
-        && script.exists()
-    {
-        // Two arguments, not `-Wl,-T,PATH`: a comma in PATH would split it.
-        println!("cargo:rustc-link-arg-bins=-Xlinker");
-        println!("cargo:rustc-link-arg-bins=--script={}", script.display());
+    if release && !off("MQRR_HOT_TEXT") && script.exists() {
+        if let Some(linker) = linker_without_insert() {
+            println!(
+                "cargo:warning=link/hot-text.ld not used: the linker looks like {linker}, \
+                 which has no linker-script INSERT"
+            );
+        } else {
+            // Two arguments, not `-Wl,-T,PATH`: a comma in PATH would split it.
+            println!("cargo:rustc-link-arg-bins=-Xlinker");
+            println!("cargo:rustc-link-arg-bins=--script={}", script.display());
+        }
     }
 }
 
 /// Links GCC's unwinder (libgcc_eh.a) into the binary instead of loading
-/// libgcc_s.so.1 at start, as `gcc -static-libgcc` does. Rust's standard
-/// library refers to `_Unwind_*` even with `panic = "abort"` (backtraces),
-/// so every run loaded, relocated and mapped one more shared library:
-/// 140 KiB of peak RSS. Skipped when the C compiler has no libgcc_eh.a.
+/// libgcc_s.so.1 at start. Rust's standard library refers to `_Unwind_*`
+/// even with `panic = "abort"` (backtraces), so every run loaded, relocated
+/// and mapped one more shared library. The archive comes before the standard
+/// library's `-lgcc_s` on the link line, so it defines those symbols first,
+/// and rustc's `--as-needed` then drops libgcc_s. Skipped when the target's
+/// C compiler has no libgcc_eh.a (clang with compiler-rt, for one).
 fn link_unwinder_statically() {
-    let Ok(out) = Command::new(env::var("CC").unwrap_or_else(|_| "cc".into()))
+    // The cc crate finds the target's C compiler as every -sys crate does
+    // (CC, CC_<target>, TARGET_CC, wrappers such as ccache) and asks cargo
+    // to rerun this script when those variables change.
+    let Ok(out) = cc::Build::new()
+        .get_compiler()
+        .to_command()
         .arg("-print-file-name=libgcc_eh.a")
         .output()
     else {
@@ -60,9 +77,26 @@ fn link_unwinder_statically() {
     // A compiler that does not know the file prints the bare name back.
     if let (true, Some(dir)) = (archive.is_absolute() && archive.exists(), archive.parent()) {
         println!("cargo:rustc-link-search=native={}", dir.display());
-        // Not bundled into the rlib: the archive is passed to the final link,
-        // where it comes before the standard library's -lgcc_s, which the
-        // linker then drops as not needed.
+        // `-bundle`: not copied into the rlib; the final link names it.
         println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
     }
+}
+
+/// mold and gold reject the `INSERT` in link/hot-text.ld, failing the link.
+/// Names the one the build is configured to use, if any. (A linker swapped
+/// in behind cargo's back, as `mold -run` does, needs `MQRR_HOT_TEXT=0`.)
+fn linker_without_insert() -> Option<&'static str> {
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let linker = env::var("RUSTC_LINKER").unwrap_or_default();
+    let linker = Path::new(&linker)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let linker_flags = flags
+        .split('\x1f')
+        .filter(|f| f.contains("fuse-ld=") || f.contains("ld-path="));
+    [linker.as_ref()]
+        .into_iter()
+        .chain(linker_flags)
+        .find_map(|f| ["mold", "gold"].into_iter().find(|name| f.contains(name)))
 }
