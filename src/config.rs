@@ -10,7 +10,7 @@ use regex::bytes::Regex;
 
 use crate::cli::{Connection, Correlation, Protocol, RequestArgs};
 use crate::error::{Error, Result};
-use crate::extract::{Extractor, FieldList, JsonPointer};
+use crate::text::extract::{Extractor, FieldList, JsonPointer};
 
 /// Where and how to connect, checked.
 #[derive(Debug, Clone)]

@@ -3,17 +3,14 @@
 //! `run` takes the parsed command line and returns what happened; `main`
 //! turns that into one stderr line and an exit status.
 
-pub mod c8y;
 pub mod cli;
+pub mod commands;
 pub mod config;
-pub mod connect;
 pub mod error;
-pub mod extract;
-pub mod output;
-pub mod request;
-pub mod serve;
+pub mod mqtt;
 pub mod signal;
 pub mod tedge;
+pub mod text;
 
 use cli::{Cli, Command};
 use config::{ConnectionSettings, RequestSettings};
@@ -22,22 +19,22 @@ use error::{Error, Result};
 /// Runs the command line. `start` is when the process started: the `-W`
 /// deadline counts from there.
 pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
-    let _ = connect::STARTED.set(start);
+    let _ = mqtt::connect::STARTED.set(start);
     match cli.command {
         None => {
             let conn = ConnectionSettings::from_args(&cli.connection)?;
             let req = RequestSettings::from_args(&cli.request)?;
             req.check_against(&conn)?;
             let start = tokio::time::Instant::from_std(start);
-            runtime()?.block_on(request::run(&conn, &req, start))
+            runtime()?.block_on(commands::request::run(&conn, &req, start))
         }
         Some(Command::C8yToken(args)) => {
-            let settings = c8y::Settings::from_args(&args)?;
-            c8y::run(&settings, start)
+            let settings = commands::c8y_token::Settings::from_args(&args)?;
+            commands::c8y_token::run(&settings, start)
         }
         Some(Command::Serve(args)) => {
-            let settings = serve::Settings::from_args(&args)?;
-            runtime()?.block_on(serve::run(&settings))
+            let settings = commands::serve::Settings::from_args(&args)?;
+            runtime()?.block_on(commands::serve::run(&settings))
         }
     }
 }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use mqrr::cli::parse_duration;
-use mqrr::extract::{Extractor, FieldList, JsonPointer};
+use mqrr::text::extract::{Extractor, FieldList, JsonPointer};
 
 /// Strings that look like field lists more often than random text does.
 fn field_list_like() -> impl Strategy<Value = String> {

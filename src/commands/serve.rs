@@ -15,8 +15,8 @@ use tokio::task::JoinSet;
 
 use crate::cli::ServeArgs;
 use crate::config::{ConnectionSettings, check_filter, check_topic};
-use crate::connect::{Incoming, Received, Session, connect};
 use crate::error::{Error, Result, warn};
+use crate::mqtt::connect::{Incoming, Received, Session, connect};
 use crate::signal::Signals;
 
 /// First wait before reconnecting, doubled after each failed attempt.

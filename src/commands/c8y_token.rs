@@ -15,11 +15,11 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::cli::{C8yTokenArgs, Correlation, TokenOutput};
+use crate::commands::request::{Next, exchange, with_session};
 use crate::config::{ConnectionSettings, OutputStyle, RequestSettings};
-use crate::connect::Session;
 use crate::error::{Error, Result};
-use crate::extract::Extractor;
-use crate::request::{Next, exchange, with_session};
+use crate::mqtt::connect::Session;
+use crate::text::extract::Extractor;
 
 /// Everything `c8y-token` runs on, checked.
 pub struct Settings {
@@ -139,7 +139,7 @@ async fn fetch(settings: &Settings, start: Instant) -> Result<String> {
                 Err(Error::Timeout(format!(
                     "no token on {} within {} (Cumulocity bridge: {bridge})",
                     req.filter,
-                    crate::request::human(req.timeout)
+                    crate::commands::request::human(req.timeout)
                 )))
             }
             other => other,

@@ -11,10 +11,10 @@ use tokio::time::Instant;
 
 use crate::cli::Correlation;
 use crate::config::{ConnectionSettings, RequestSettings, has_wildcard, random_u64};
-use crate::connect::{Session, connect};
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::mqtt::connect::{Session, connect};
 use crate::signal::{Signals, until};
+use crate::text::output::Output;
 
 /// What a response handler wants next.
 pub enum Next {

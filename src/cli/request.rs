@@ -1,0 +1,150 @@
+//! Options of the general request mode (spec §3).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::{parse_duration, parse_interval, parse_qos};
+
+/// Options of the general request mode.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RequestArgs {
+    /// Topic to publish the request on
+    #[arg(
+        short = 't',
+        long,
+        value_name = "TOPIC",
+        required = true,
+        help_heading = "Request"
+    )]
+    pub topic: Option<String>,
+
+    /// Topic filter to wait for the response on (wildcards allowed)
+    #[arg(
+        short = 'e',
+        long,
+        value_name = "FILTER",
+        required = true,
+        help_heading = "Request"
+    )]
+    pub response_topic: Option<String>,
+
+    /// Request payload
+    #[arg(
+        short = 'm',
+        long,
+        value_name = "TEXT",
+        group = "payload",
+        help_heading = "Request"
+    )]
+    pub message: Option<String>,
+
+    /// Send an empty payload (the default)
+    #[arg(short = 'n', long, group = "payload", help_heading = "Request")]
+    pub null_message: bool,
+
+    /// Read the payload from stdin, byte for byte
+    #[arg(short = 's', long, group = "payload", help_heading = "Request")]
+    pub stdin: bool,
+
+    /// Read the payload from a file, byte for byte
+    #[arg(long, value_name = "PATH", group = "payload", help_heading = "Request")]
+    pub file: Option<PathBuf>,
+
+    /// QoS of the request and the response subscription
+    #[arg(short = 'q', long, value_name = "QOS", default_value = "0", value_parser = parse_qos, help_heading = "Request")]
+    pub qos: u8,
+
+    /// Overall deadline from start, connecting included: 5 (seconds), 500ms, 1m30s; 0 waits forever
+    #[arg(short = 'W', long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, allow_negative_numbers = true, help_heading = "Request")]
+    pub timeout: Duration,
+
+    /// Publish the request again at this interval while waiting
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval, allow_negative_numbers = true, help_heading = "Request")]
+    pub resend: Option<Duration>,
+
+    /// Exit after N matching responses; 0 collects until the deadline
+    #[arg(
+        short = 'C',
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        help_heading = "Request"
+    )]
+    pub count: u32,
+
+    /// Also accept retained messages as responses
+    #[arg(long, help_heading = "Request")]
+    pub retained: bool,
+
+    /// MQTT 5 correlation: auto drops responses carrying someone else's
+    /// correlation data, strict accepts only ours, off sends and checks none
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = Correlation::Auto, help_heading = "Request")]
+    pub correlation: Correlation,
+
+    /// MQTT 5 user property on the request (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_user_property, help_heading = "Request")]
+    pub user_property: Vec<(String, String)>,
+
+    /// Print no newline after each response
+    #[arg(short = 'N', help_heading = "Output")]
+    pub no_newline: bool,
+
+    /// Print the response topic before the payload: TOPIC PAYLOAD
+    #[arg(short = 'v', long, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Match and print only this RFC 6901 JSON pointer, e.g. /data/0/value (strings print unquoted)
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "POINTER",
+        help_heading = "Match and extract"
+    )]
+    pub json: Option<String>,
+
+    /// Match this regex and print capture group 1 (or the whole match)
+    #[arg(
+        short = 'r',
+        long,
+        value_name = "RE",
+        help_heading = "Match and extract"
+    )]
+    pub regex: Option<String>,
+
+    /// Print only these fields, as cut -f: N, N-, N-M, -M, comma lists
+    #[arg(
+        short = 'f',
+        long,
+        value_name = "LIST",
+        allow_hyphen_values = true,
+        help_heading = "Match and extract"
+    )]
+    pub fields: Option<String>,
+
+    /// Field delimiter for -f
+    #[arg(
+        short = 'd',
+        long,
+        value_name = "STR",
+        default_value = ",",
+        help_heading = "Match and extract"
+    )]
+    pub delimiter: String,
+}
+
+fn parse_user_property(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err("expected KEY=VALUE".into()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Correlation {
+    #[default]
+    Auto,
+    Strict,
+    Off,
+}

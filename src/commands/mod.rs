@@ -1,0 +1,5 @@
+//! One file per flow, each reading like its section of the spec.
+
+pub mod c8y_token;
+pub mod request;
+pub mod serve;
