@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod message;
 pub mod mqtt;
 pub mod signal;
 pub mod tedge;
