@@ -41,7 +41,7 @@ _mqrr() {
 
     case "${cmd}" in
         mqrr)
-            opts="-h -p -L -u -P -i -I -k -V -t -e -m -n -s -q -W -C -N -v -j -r -f -d --help --version --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --tls-alpn --insecure --debug --quiet --topic --response-topic --message --null-message --stdin --file --qos --timeout --resend --count --retained --correlation --user-property --verbose --json --regex --fields --delimiter c8y-token serve help"
+            opts="-h -p -L -u -P -i -I -k -V -t -e -m -n -s -q -W -C -N -v -j -r -f -d --help --version --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --tls-alpn --insecure --debug --quiet --topic --response-topic --message --null-message --stdin --file --qos --timeout --resend --count --retain --retained --correlation --user-property --verbose --json --regex --fields --delimiter c8y-token serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mqrr_global_optspecs
-    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= tls-alpn= insecure debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retained correlation= user-property= N v/verbose j/json= r/regex= f/fields= d/delimiter=
+    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= tls-alpn= insecure debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retain retained correlation= user-property= N v/verbose j/json= r/regex= f/fields= d/delimiter=
 end
 
 function __fish_mqrr_needs_command
@@ -24,12 +24,12 @@ function __fish_mqrr_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mqrr -n "__fish_mqrr_needs_command" -s h -l host -d 'Broker host [default: localhost]' -r
-complete -c mqrr -n "__fish_mqrr_needs_command" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS]' -r
-complete -c mqrr -n "__fish_mqrr_needs_command" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s h -l host -d 'Broker host [default: localhost] [env: MQRR_HOST]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l unix -d 'Connect over a unix domain socket' -r -F
-complete -c mqrr -n "__fish_mqrr_needs_command" -s u -l username -d 'User name' -r
-complete -c mqrr -n "__fish_mqrr_needs_command" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s u -l username -d 'User name [env: MQRR_USERNAME]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l password-file -d 'Read the password from the first line of this file' -r -F
 complete -c mqrr -n "__fish_mqrr_needs_command" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r
@@ -65,6 +65,7 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -l debug -d 'Trace connection st
 complete -c mqrr -n "__fish_mqrr_needs_command" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
 complete -c mqrr -n "__fish_mqrr_needs_command" -s n -l null-message -d 'Send an empty payload (the default)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -s s -l stdin -d 'Read the payload from stdin, byte for byte'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l retain -d 'Publish the request retained (thin-edge.io commands are retained requests)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -l retained -d 'Also accept retained messages as responses'
 complete -c mqrr -n "__fish_mqrr_needs_command" -s N -d 'Print no newline after each response'
 complete -c mqrr -n "__fish_mqrr_needs_command" -s v -l verbose -d 'Print the response topic before the payload: TOPIC PAYLOAD'
@@ -81,12 +82,12 @@ header\t'Authorization: Bearer <JWT>'
 claims\t'The decoded JWT payload, pretty JSON'"
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l min-valid -d 'Fail (exit 1) if the token expires sooner than this [default with --cache: 60s]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l cache -d 'Reuse the token cached in this file while it stays valid; refresh it otherwise' -r -F
-complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s h -l host -d 'Broker host [default: localhost]' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS]' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s h -l host -d 'Broker host [default: localhost] [env: MQRR_HOST]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l unix -d 'Connect over a unix domain socket' -r -F
-complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s u -l username -d 'User name' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s u -l username -d 'User name [env: MQRR_USERNAME]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l password-file -d 'Read the password from the first line of this file' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r
@@ -111,12 +112,12 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s C -l count -d 'Exit 
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s j -l jobs -d 'Requests handled at once' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l exec-timeout -d 'Give up on a command after this long (no reply is sent)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l reply -d 'Reply with this fixed text' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s h -l host -d 'Broker host [default: localhost]' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS]' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s h -l host -d 'Broker host [default: localhost] [env: MQRR_HOST]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l unix -d 'Connect over a unix domain socket' -r -F
-complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s u -l username -d 'User name' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s u -l username -d 'User name [env: MQRR_USERNAME]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l password-file -d 'Read the password from the first line of this file' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r

@@ -20,7 +20,8 @@ pub struct ConnectionSettings {
     /// What diagnostics call the broker: `host:port` or the socket path.
     pub display: String,
     pub username: Option<String>,
-    pub password: Option<String>,
+    /// Binary-safe (MQTT 5 §3.1.3.5): a percent-decoded URL may carry any byte.
+    pub password: Option<Vec<u8>>,
     pub client_id: String,
     pub keepalive: Duration,
     pub protocol: Protocol,
@@ -62,7 +63,89 @@ fn check_readable(option: &str, path: &Path) -> Result<()> {
         .map_err(|e| usage(format!("{option} {}: {e}", path.display())))
 }
 
+/// The environment variables of the connection group (spec §2).
+pub const ENV_VARS: [&str; 5] = [
+    "MQRR_URL",
+    "MQRR_HOST",
+    "MQRR_PORT",
+    "MQRR_USERNAME",
+    "MQRR_PASSWORD",
+];
+
+/// Fills what the command line left unset from `MQRR_*` variables (spec §2:
+/// command line > environment > file > default). A lower level never
+/// conflicts with a higher one: the broker's address is taken whole from
+/// the highest level that gives any of it (`-L`, or `-h`/`-p`, or
+/// `--unix`), so `MQRR_HOST` beside `-L` is ignored, not a usage error.
+/// `env` is the variable lookup (`std::env::var_os` in the program).
+pub fn apply_env(
+    c: &mut Connection,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<()> {
+    let var = |name: &str| -> Result<Option<String>> {
+        match env(name) {
+            None => Ok(None),
+            Some(v) if v.is_empty() => Ok(None),
+            Some(v) => v
+                .into_string()
+                .map(Some)
+                .map_err(|_| usage(format!("{name}: not valid UTF-8"))),
+        }
+    };
+    let cli_url = c.url.as_deref().map(parse_url).transpose()?;
+    if c.url.is_none() && c.host.is_none() && c.port.is_none() && c.unix.is_none() {
+        let (url, host, port) = (var("MQRR_URL")?, var("MQRR_HOST")?, var("MQRR_PORT")?);
+        if url.is_some() && (host.is_some() || port.is_some()) {
+            return Err(usage(
+                "MQRR_URL and MQRR_HOST/MQRR_PORT are both set: unset one",
+            ));
+        }
+        c.url = url;
+        c.host = host;
+        c.port = port
+            .map(|p| {
+                p.parse::<u16>()
+                    .map_err(|_| usage(format!("MQRR_PORT {p:?}: not a port number")))
+            })
+            .transpose()?;
+    } else if c.url.is_none() && c.unix.is_none() {
+        if c.host.is_none() {
+            c.host = var("MQRR_HOST")?;
+        }
+        if c.port.is_none() {
+            if let Some(p) = var("MQRR_PORT")? {
+                c.port = Some(
+                    p.parse::<u16>()
+                        .map_err(|_| usage(format!("MQRR_PORT {p:?}: not a port number")))?,
+                );
+            }
+        }
+    }
+    // Credentials: a user name in the command line's URL counts as given
+    // on the command line (it comes with its password, as a pair).
+    let url_user = cli_url.as_ref().is_some_and(|u| u.username.is_some());
+    let url_pass = cli_url.as_ref().is_some_and(|u| u.password.is_some());
+    if c.username.is_none() && !url_user {
+        c.username = var("MQRR_USERNAME")?;
+    }
+    let cli_pass = c.password.is_some() || c.password_file.is_some();
+    if !(cli_pass || url_pass && c.username.is_none()) {
+        c.password = var("MQRR_PASSWORD")?;
+    }
+    Ok(())
+}
+
 impl ConnectionSettings {
+    /// The command line's connection group with the environment under it
+    /// (`apply_env`), checked.
+    pub fn new(c: &Connection) -> Result<Self> {
+        let mut c = c.clone();
+        apply_env(&mut c, |name| std::env::var_os(name))?;
+        ConnectionSettings::from_args(&c)
+    }
+
+    /// Checks a connection group whose lower levels (environment, files)
+    /// were already filled in (`apply_env`).
     pub fn from_args(c: &Connection) -> Result<Self> {
         let mut tls = TlsSettings {
             cafile: c.cafile.clone(),
@@ -97,7 +180,7 @@ impl ConnectionSettings {
         }
 
         let mut username = c.username.clone();
-        let mut password = c.password.clone();
+        let mut password = c.password.clone().map(String::into_bytes);
         let (uri, display, tls_on) = if let Some(url) = &c.url {
             let u = parse_url(url)?;
             // The URL's credentials come as a pair: a -u (or MQRR_USERNAME)
@@ -148,6 +231,12 @@ impl ConnectionSettings {
         if password.is_some() && username.is_none() {
             return Err(usage("a password needs a user name (-u)"));
         }
+        if password.as_ref().is_some_and(|p| p.len() > 65535) {
+            return Err(usage("password longer than 65535 bytes"));
+        }
+        if let Some(u) = &username {
+            check_mqtt_string("user name", u)?;
+        }
 
         let client_id = match (&c.id, &c.id_prefix) {
             (Some(id), _) => id.clone(),
@@ -157,9 +246,7 @@ impl ConnectionSettings {
                 random_u64() & 0xffff_ffff_ffff
             ),
         };
-        if client_id.len() > 65535 {
-            return Err(usage("--id: client id too long"));
-        }
+        check_mqtt_string("--id", &client_id)?;
 
         Ok(ConnectionSettings {
             uri,
@@ -176,11 +263,23 @@ impl ConnectionSettings {
     }
 }
 
-fn read_password_file(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path)
+/// An MQTT UTF-8 string (MQTT 5 §1.5.4): at most 65535 bytes, no NUL.
+fn check_mqtt_string(what: &str, s: &str) -> Result<()> {
+    if s.len() > 65535 {
+        return Err(usage(format!("{what}: longer than 65535 bytes")));
+    }
+    if s.contains('\0') {
+        return Err(usage(format!("{what}: NUL character")));
+    }
+    Ok(())
+}
+
+/// The first line of the file, byte for byte (a password is binary data).
+fn read_password_file(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path)
         .map_err(|e| usage(format!("--password-file {}: {e}", path.display())))?;
-    let line = text.lines().next().unwrap_or("");
-    Ok(line.trim_end_matches('\r').to_string())
+    let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
 }
 
 struct ParsedUrl {
@@ -188,7 +287,7 @@ struct ParsedUrl {
     display: String,
     tls: bool,
     username: Option<String>,
-    password: Option<String>,
+    password: Option<Vec<u8>>,
 }
 
 /// `mqtt[s]://[user[:pass]@]host[:port]`, `ws[s]://…/path`, `unix:///path`.
@@ -230,12 +329,20 @@ fn parse_url(url: &str) -> Result<ParsedUrl> {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
+    // RFC 3986 §3.2.1 userinfo, percent-decoded: any password byte can be
+    // written (`p%40ss` is `p@ss`); the user name must be UTF-8 (MQTT).
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>();
     let (username, password) = match userinfo {
         None => (None, None),
-        Some(u) => match u.split_once(':') {
-            Some((user, pass)) => (Some(user.to_string()), Some(pass.to_string())),
-            None => (Some(u.to_string()), None),
-        },
+        Some(u) => {
+            let (user, pass) = match u.split_once(':') {
+                Some((user, pass)) => (user, Some(decode(pass))),
+                None => (u, None),
+            };
+            let user = String::from_utf8(decode(user))
+                .map_err(|_| bad("the user name is not UTF-8 once percent-decoded"))?;
+            (Some(user), pass)
+        }
     };
     let (host, port) = split_host_port(hostport).ok_or_else(|| bad("bad host or port"))?;
     if host.is_empty() {
@@ -335,11 +442,11 @@ pub struct OutputStyle {
 pub struct RequestSettings {
     pub topic: String,
     pub filter: String,
-    pub payload: Vec<u8>,
-    /// `-s`: the payload is stdin, read under the deadline.
-    pub payload_from_stdin: bool,
-    pub qos: i32,
-    pub subscribe_qos: i32,
+    pub payload: Payload,
+    pub qos: u8,
+    pub subscribe_qos: u8,
+    /// `--retain`: publish the request retained.
+    pub retain: bool,
     /// `None`: wait forever.
     pub timeout: Option<Duration>,
     pub resend: Option<Duration>,
@@ -372,14 +479,17 @@ impl RequestSettings {
         check_filter("-e", &filter)?;
 
         let payload = if let Some(m) = &r.message {
-            m.clone().into_bytes()
+            Payload::Bytes(m.clone().into_bytes())
         } else if let Some(path) = &r.file {
-            std::fs::read(path).map_err(|e| usage(format!("--file {}: {e}", path.display())))?
+            Payload::file("--file", path)?
+        } else if r.stdin {
+            Payload::Stdin
         } else {
-            // Empty, or stdin: read under the deadline by `request::run`.
-            Vec::new()
+            Payload::Bytes(Vec::new())
         };
-        check_payload_size(payload.len())?;
+        if let Payload::Bytes(b) = &payload {
+            check_payload_size(b.len())?;
+        }
 
         let extractor = Extractor {
             json: r
@@ -411,9 +521,9 @@ impl RequestSettings {
             topic,
             filter,
             payload,
-            payload_from_stdin: r.stdin,
-            qos: i32::from(r.qos),
-            subscribe_qos: i32::from(r.qos),
+            qos: r.qos,
+            subscribe_qos: r.qos,
+            retain: r.retain,
             timeout: (!r.timeout.is_zero()).then_some(r.timeout),
             resend: r.resend,
             count: r.count,
@@ -427,6 +537,40 @@ impl RequestSettings {
             },
             prefix: None,
         })
+    }
+}
+
+/// Where a payload comes from.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Bytes(Vec<u8>),
+    /// `-s`: all of stdin, read under the deadline.
+    Stdin,
+    /// A file that is not a regular file (a FIFO, a device): read under
+    /// the deadline, since opening or reading it may block.
+    File(PathBuf),
+}
+
+impl Payload {
+    /// A payload file named by `option`: a regular file is read now (that
+    /// cannot block); anything else is read at run time, under the deadline.
+    /// A missing or unreadable file is a usage error.
+    pub fn file(option: &str, path: &Path) -> Result<Payload> {
+        let bad = |e: std::io::Error| usage(format!("{option} {}: {e}", path.display()));
+        let meta = std::fs::metadata(path).map_err(bad)?;
+        if meta.is_dir() {
+            return Err(usage(format!(
+                "{option} {}: is a directory",
+                path.display()
+            )));
+        }
+        if !meta.is_file() {
+            return Ok(Payload::File(path.to_path_buf()));
+        }
+        check_payload_size(usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
+        let bytes = std::fs::read(path).map_err(bad)?;
+        check_payload_size(bytes.len())?;
+        Ok(Payload::Bytes(bytes))
     }
 }
 
@@ -459,7 +603,7 @@ mod tests {
         assert_eq!(u.display, "broker.example:8884");
         assert!(u.tls);
         assert_eq!(u.username.as_deref(), Some("bob"));
-        assert_eq!(u.password.as_deref(), Some("s3cret"));
+        assert_eq!(u.password.as_deref(), Some(&b"s3cret"[..]));
         assert_eq!(parse_url("mqtt://h").unwrap().uri, "tcp://h:1883");
         assert_eq!(parse_url("ws://h/mqtt").unwrap().uri, "ws://h:80/mqtt");
         assert_eq!(parse_url("wss://h:9001/").unwrap().uri, "wss://h:9001/");

@@ -20,10 +20,10 @@ use error::{Error, Result};
 /// Runs the command line. `start` is when the process started: the `-W`
 /// deadline counts from there.
 pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
-    let _ = mqtt::connect::STARTED.set(start);
+    let _ = mqtt::session::STARTED.set(start);
     match cli.command {
         None => {
-            let conn = ConnectionSettings::from_args(&cli.connection)?;
+            let conn = ConnectionSettings::new(&cli.connection)?;
             let req = RequestSettings::from_args(&cli.request)?;
             req.check_against(&conn)?;
             let start = tokio::time::Instant::from_std(start);

@@ -10,34 +10,28 @@ use clap::Args;
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Connection")]
 pub struct Connection {
-    /// Broker host [default: localhost]
-    #[arg(short = 'h', long, env = "MQRR_HOST", value_name = "HOST")]
+    /// Broker host [default: localhost] [env: MQRR_HOST]
+    #[arg(short = 'h', long, value_name = "HOST")]
     pub host: Option<String>,
 
-    /// Broker port [default: 1883, 8883 with TLS]
-    #[arg(short = 'p', long, env = "MQRR_PORT", value_name = "PORT")]
+    /// Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]
+    #[arg(short = 'p', long, value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@
-    #[arg(short = 'L', long, env = "MQRR_URL", value_name = "URL", conflicts_with_all = ["host", "port", "unix"])]
+    /// Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]
+    #[arg(short = 'L', long, value_name = "URL", conflicts_with_all = ["host", "port", "unix"])]
     pub url: Option<String>,
 
     /// Connect over a unix domain socket
     #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port"])]
     pub unix: Option<PathBuf>,
 
-    /// User name
-    #[arg(short = 'u', long, env = "MQRR_USERNAME", value_name = "USER")]
+    /// User name [env: MQRR_USERNAME]
+    #[arg(short = 'u', long, value_name = "USER")]
     pub username: Option<String>,
 
-    /// Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users)
-    #[arg(
-        short = 'P',
-        long,
-        env = "MQRR_PASSWORD",
-        hide_env_values = true,
-        value_name = "PASSWORD"
-    )]
+    /// Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]
+    #[arg(short = 'P', long, value_name = "PASSWORD")]
     pub password: Option<String>,
 
     /// Read the password from the first line of this file

@@ -74,6 +74,10 @@ pub struct RequestArgs {
     )]
     pub count: u32,
 
+    /// Publish the request retained (thin-edge.io commands are retained requests)
+    #[arg(long, help_heading = "Request")]
+    pub retain: bool,
+
     /// Also accept retained messages as responses
     #[arg(long, help_heading = "Request")]
     pub retained: bool,

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 
 use crate::cli::{C8yTokenArgs, Correlation, TokenOutput};
 use crate::commands::request::{Next, exchange, with_session};
-use crate::config::{ConnectionSettings, OutputStyle, RequestSettings};
+use crate::config::{ConnectionSettings, OutputStyle, Payload, RequestSettings};
 use crate::error::{Error, Result};
-use crate::mqtt::connect::Session;
+use crate::mqtt::Session;
 use crate::text::extract::Extractor;
 
 /// Everything `c8y-token` runs on, checked.
@@ -36,6 +36,8 @@ const CACHE_MIN_VALID: Duration = Duration::from_secs(60);
 impl Settings {
     pub fn from_args(args: &C8yTokenArgs) -> Result<Self> {
         let mut connection = args.connection.clone();
+        // Command line, then the environment, then tedge.toml (spec §2).
+        crate::config::apply_env(&mut connection, |name| std::env::var_os(name))?;
         // Where the prefix came from, for the error message if it is bad.
         let mut prefix = args.prefix.clone().map(|p| (p, "--prefix".to_string()));
         if !args.no_tedge_config {
@@ -59,11 +61,11 @@ impl Settings {
         let request = RequestSettings {
             topic,
             filter,
-            payload: Vec::new(),
-            payload_from_stdin: false,
+            payload: Payload::Bytes(Vec::new()),
             // QoS 1 on s/uat is known to stall some bridges.
             qos: 0,
             subscribe_qos: 1,
+            retain: false,
             timeout: (!args.timeout.is_zero()).then_some(args.timeout),
             resend: Some(args.resend),
             count: 1,
@@ -127,12 +129,12 @@ async fn fetch(settings: &Settings, start: Instant) -> Result<String> {
         .map_or(Duration::ZERO, |t| (t / 10).min(HEALTH_WAIT));
     let token_deadline = deadline.map(|d| d - health_wait);
     let mut jwt = None;
-    let mut take = |_: &str, data: &[u8]| {
+    let mut take = |_: &crate::message::Message, data: &[u8]| {
         jwt = Some(data.get(3..).unwrap_or_default().to_vec());
         Ok(Next::Stop)
     };
     with_session(&settings.conn, deadline, async |session| {
-        match exchange(session, req, token_deadline, &mut take).await {
+        match exchange(session, req, &[], token_deadline, &mut take).await {
             // Connected, but no token in time: say whether the bridge is up.
             Err(Error::Timeout(_)) => {
                 let bridge = bridge_health(session, health_wait).await;
@@ -164,9 +166,8 @@ const HEALTH_TOPICS: [&str; 2] = [
 const HEALTH_WAIT: Duration = Duration::from_millis(500);
 
 async fn bridge_health(session: &Session, wait: Duration) -> &'static str {
-    let filters: Vec<String> = HEALTH_TOPICS.iter().map(|t| t.to_string()).collect();
     let states: Vec<Option<bool>> = session
-        .retained(&filters, wait)
+        .retained(&HEALTH_TOPICS, wait)
         .await
         .iter()
         .filter(|m| HEALTH_TOPICS.contains(&m.topic.as_str()))

@@ -1,20 +1,29 @@
-//! One request/response exchange: subscribe → publish → wait → disconnect.
+//! One request/response exchange (spec §3): connect → subscribe and wait
+//! for the SUBACK → publish → wait for a fresh, matching response → print
+//! → clean DISCONNECT.
 //!
 //! The deadline lives here: it starts when the process starts and covers
-//! every step, connecting included. Nothing sleeps; every wait is a select
-//! on the next event, the deadline, the resend timer and the signals.
+//! every step, connecting and reading the payload included. Nothing sleeps
+//! and nothing waits on one thing alone: the wait is a select on the
+//! connection's events (responses and publish acknowledgements in the order
+//! Paho saw them), the deadline, the resend timer and the signals.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use paho_mqtt as mqtt;
 use tokio::time::Instant;
 
 use crate::cli::Correlation;
-use crate::config::{ConnectionSettings, RequestSettings, has_wildcard, random_u64};
+use crate::config::{ConnectionSettings, Payload, RequestSettings, has_wildcard, random_u64};
 use crate::error::{Error, Result};
-use crate::mqtt::connect::{Session, connect};
+use crate::message::Message;
+use crate::mqtt::properties::{Property, id};
+use crate::mqtt::{Incoming, Outgoing, Session, Subscription, connect, topic};
 use crate::signal::{Signals, until};
 use crate::text::output::Output;
+
+/// How long the closing DISCONNECT may take once the outcome is known.
+pub const DISCONNECT_BOUND: Duration = Duration::from_millis(250);
 
 /// What a response handler wants next.
 pub enum Next {
@@ -27,51 +36,59 @@ pub enum Next {
 /// Runs the general request mode; `start` is when the process started.
 pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instant) -> Result<()> {
     let deadline = req.timeout.map(|t| start + t);
-    let mut stdin_req;
-    let req = if req.payload_from_stdin {
-        stdin_req = req.clone();
-        stdin_req.payload = read_stdin(deadline, req.timeout).await?;
-        &stdin_req
-    } else {
-        req
-    };
+    let payload = read_payload(&req.payload, deadline, req.timeout).await?;
     let mut output = Output::new(req.output);
-    let mut print = |topic: &str, data: &[u8]| match output.write(topic, data) {
+    let mut print = |m: &Message, data: &[u8]| match output.write(&m.topic, data) {
         Ok(()) => Ok(Next::Continue),
         // The reader is gone (`| head -1`): nothing more to do.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Next::Stop),
         Err(e) => Err(Error::Runtime(format!("writing to stdout: {e}"))),
     };
     with_session(conn, deadline, async |session| {
-        exchange(session, req, deadline, &mut print).await
+        exchange(session, req, &payload, deadline, &mut print).await
     })
     .await
 }
 
-/// All of stdin, unless the deadline passes first. The read runs on its
-/// own thread, which a blocked terminal or pipe may keep forever; the
-/// process exits without waiting for it.
-async fn read_stdin(deadline: Option<Instant>, timeout: Option<Duration>) -> Result<Vec<u8>> {
+/// The request payload: given bytes as they are, stdin or a special file
+/// read on a thread under the deadline. A blocked terminal, pipe or FIFO may
+/// keep that thread forever; the process exits without waiting for it.
+pub async fn read_payload(
+    source: &Payload,
+    deadline: Option<Instant>,
+    timeout: Option<Duration>,
+) -> Result<Cow<'_, [u8]>> {
+    let (what, option, path) = match source {
+        Payload::Bytes(b) => return Ok(Cow::Borrowed(b)),
+        Payload::Stdin => ("stdin".to_string(), "-s", None),
+        Payload::File(p) => (format!("--file {}", p.display()), "--file", Some(p.clone())),
+    };
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         use std::io::Read;
         let mut buf = Vec::new();
-        let _ = tx.send(std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf));
+        let read = match path {
+            None => std::io::stdin().lock().read_to_end(&mut buf),
+            Some(p) => std::fs::File::open(p).and_then(|mut f| f.read_to_end(&mut buf)),
+        };
+        let _ = tx.send(read.map(|_| buf));
     });
     let read = async {
         match rx.await {
             Ok(Ok(buf)) => {
                 crate::config::check_payload_size(buf.len())?;
-                Ok(buf)
+                Ok(Cow::Owned(buf))
             }
-            Ok(Err(e)) => Err(Error::Runtime(format!("reading stdin: {e}"))),
-            Err(_) => Err(Error::Runtime("reading stdin: reader thread failed".into())),
+            Ok(Err(e)) => Err(Error::Runtime(format!("reading {what}: {e}"))),
+            Err(_) => Err(Error::Runtime(format!(
+                "reading {what}: reader thread failed"
+            ))),
         }
     };
     match deadline {
         Some(d) => tokio::time::timeout_at(d, read).await.map_err(|_| {
             Error::Timeout(format!(
-                "stdin still open after {} (-s reads it to the end)",
+                "{what} still open after {} ({option} reads it to the end)",
                 human(timeout)
             ))
         })?,
@@ -109,43 +126,54 @@ pub async fn with_session<T>(
         r = body(&session) => r,
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
-    session.disconnect().await;
+    session.disconnect(&[], DISCONNECT_BOUND).await;
     result
 }
 
-/// The request as it goes on the wire; MQTT 5 properties only on MQTT 5.
-fn request_message(
-    session: &Session,
-    req: &RequestSettings,
-    correlation: Option<&[u8]>,
-) -> Result<mqtt::Message> {
-    let mut props = mqtt::Properties::new();
-    if session.v5 {
-        let bad = |e: mqtt::Error| Error::Usage(format!("request property: {e}"));
-        if let Some(data) = correlation {
-            props
-                .push_binary(mqtt::PropertyCode::CorrelationData, data.to_vec())
-                .map_err(bad)?;
-        }
-        // A responder needs somewhere to answer, correlation or not; a
-        // filter with wildcards is not a topic it could publish on.
-        if !has_wildcard(&req.filter) {
-            props
-                .push_string(mqtt::PropertyCode::ResponseTopic, &req.filter)
-                .map_err(bad)?;
-        }
-        for (k, v) in &req.user_properties {
-            props
-                .push_string_pair(mqtt::PropertyCode::UserProperty, k, v)
-                .map_err(bad)?;
-        }
+/// The MQTT 5 properties of the request: Correlation Data, a Response Topic
+/// (a responder needs somewhere to answer, correlation or not; a filter
+/// with wildcards is not a topic it could publish on), user properties.
+fn request_properties(req: &RequestSettings, correlation: Option<&[u8]>) -> Vec<Property> {
+    let mut props = Vec::new();
+    if let Some(data) = correlation {
+        props.push(Property::binary(id::CORRELATION_DATA, data));
     }
-    Ok(mqtt::MessageBuilder::new()
-        .topic(&req.topic)
-        .payload(req.payload.as_slice())
-        .qos(req.qos)
-        .properties(props)
-        .finalize())
+    if !has_wildcard(&req.filter) {
+        props.push(Property::string(id::RESPONSE_TOPIC, &req.filter));
+    }
+    for (k, v) in &req.user_properties {
+        props.push(Property::user(k, v));
+    }
+    props
+}
+
+/// What mqrr published, to recognise its own request coming back.
+struct Sent<'a> {
+    topic: &'a str,
+    payload: &'a [u8],
+    correlation: Option<&'a [u8]>,
+    response_topic: Option<&'a str>,
+    /// Copies published and not yet seen again.
+    outstanding: usize,
+}
+
+impl Sent<'_> {
+    /// Whether `m` is one of mqrr's own requests, delivered back because
+    /// the response filter matches the request topic: same topic, bytes,
+    /// correlation data and response topic. Each copy published is dropped
+    /// once (spec §3): on MQTT 3.1.1, which has no No Local, and on a
+    /// broker that ignores No Local.
+    fn take_echo(&mut self, m: &Message) -> bool {
+        let echo = self.outstanding > 0
+            && m.topic == self.topic
+            && m.payload == self.payload
+            && m.properties.correlation.as_deref() == self.correlation
+            && m.properties.response_topic.as_deref() == self.response_topic;
+        if echo {
+            self.outstanding -= 1;
+        }
+        echo
+    }
 }
 
 /// Subscribes, publishes, and hands each matching response to `handle`
@@ -153,8 +181,9 @@ fn request_message(
 pub async fn exchange(
     session: &Session,
     req: &RequestSettings,
+    payload: &[u8],
     deadline: Option<Instant>,
-    handle: &mut dyn FnMut(&str, &[u8]) -> Result<Next>,
+    handle: &mut dyn FnMut(&Message, &[u8]) -> Result<Next>,
 ) -> Result<()> {
     if !session.v5 && req.correlation == Correlation::Strict {
         return Err(Error::Runtime(format!(
@@ -162,21 +191,71 @@ pub async fn exchange(
             session.display
         )));
     }
-    session
-        .subscribe(
-            std::slice::from_ref(&req.filter),
-            req.subscribe_qos,
-            req.retained,
-            deadline,
-        )
-        .await?;
+    // The filter may match the request topic (`-t a -e a`): MQTT 5 asks the
+    // broker not to send mqrr its own publishes (No Local).
+    let echoes = topic::matches(&req.filter, &req.topic);
+    let subscription = Subscription {
+        filter: req.filter.clone(),
+        qos: req.subscribe_qos,
+        no_local: echoes,
+        retain_as_published: false,
+        // MQTT 5: the broker should not send retained messages at all.
+        retain_handling: if req.retained { 0 } else { 2 },
+    };
+    session.subscribe(&[subscription], &[], deadline).await?;
+    // Whatever arrived between the SUBACK and now came before the request:
+    // it cannot be an answer to it.
+    while let Some(incoming) = session.try_next() {
+        match incoming {
+            Incoming::Message(m) => {
+                session.debug(|| {
+                    format!(
+                        "dropped a message on {}: it came before the request",
+                        m.topic
+                    )
+                });
+            }
+            Incoming::Lost(e) => return Err(e),
+            Incoming::Published { .. } => {}
+        }
+    }
 
     let correlation: Option<Vec<u8>> = (session.v5 && req.correlation != Correlation::Off)
         .then(|| [random_u64().to_be_bytes(), random_u64().to_be_bytes()].concat());
-    let message = request_message(session, req, correlation.as_deref())?;
-    publish(session, &message, deadline).await?;
+    let properties = if session.v5 {
+        request_properties(req, correlation.as_deref())
+    } else {
+        Vec::new()
+    };
+    let message = Outgoing {
+        topic: &req.topic,
+        payload,
+        qos: req.qos,
+        retain: req.retain,
+        properties: &properties,
+    };
+    let mut sent = Sent {
+        topic: &req.topic,
+        payload,
+        correlation: correlation.as_deref(),
+        response_topic: properties.iter().find_map(|p| match &p.value {
+            crate::mqtt::properties::Value::String(s) if p.id == id::RESPONSE_TOPIC => {
+                Some(s.as_str())
+            }
+            _ => None,
+        }),
+        outstanding: 0,
+    };
+    session.publish(&message, "request", 0)?;
+    sent.outstanding += usize::from(echoes);
+    // A QoS 0 request is handed to the network when Paho has written it;
+    // a message that arrives before that cannot be a reply. (QoS 1 and 2
+    // have no such signal before the acknowledgement, which may come after
+    // a reply: for them the publish call is the mark.)
+    let mut written = req.qos > 0;
 
     let mut received = 0u32;
+    let mut published = 1u64;
     let mut resend = req.resend.map(|every| {
         let mut i = tokio::time::interval_at(Instant::now() + every, every);
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -184,12 +263,20 @@ pub async fn exchange(
     });
     loop {
         tokio::select! {
-            event = session.events.recv() => match event {
-                Ok(mqtt::Event::Message(msg)) => {
-                    let Some(data) = response_data(session, req, correlation.as_deref(), &msg) else {
+            incoming = session.next() => match incoming {
+                Incoming::Message(m) => {
+                    if !written {
+                        session.debug(|| format!("dropped a message on {}: it came before the request was written", m.topic));
+                        continue;
+                    }
+                    if sent.take_echo(&m) {
+                        session.debug(|| format!("dropped mqrr's own request on {}", m.topic));
+                        continue;
+                    }
+                    let Some(data) = response_data(session, req, correlation.as_deref(), &m) else {
                         continue;
                     };
-                    if let Next::Stop = handle(msg.topic(), &data)? {
+                    if let Next::Stop = handle(&m, &data)? {
                         return Ok(());
                     }
                     received += 1;
@@ -197,10 +284,18 @@ pub async fn exchange(
                         return Ok(());
                     }
                 }
-                Ok(mqtt::Event::ConnectionLost) | Ok(mqtt::Event::Disconnected { .. }) | Err(_) => {
-                    return Err(session.lost());
+                Incoming::Published { tag, result: Ok(()) } => {
+                    written = true;
+                    session.debug(|| format!(
+                        "request {} {}",
+                        tag + 1,
+                        if req.qos == 0 { "written" } else { "acknowledged" }
+                    ));
                 }
-                Ok(mqtt::Event::Connected) | Ok(mqtt::Event::Shutdown) => {}
+                Incoming::Published { result: Err(f), .. } => {
+                    return Err(session.publish_error(f, &req.topic, "request"));
+                }
+                Incoming::Lost(e) => return Err(e),
             },
             _ = until(deadline) => {
                 return if req.count == 0 && received > 0 {
@@ -211,7 +306,9 @@ pub async fn exchange(
             }
             _ = tick(&mut resend) => {
                 session.debug(|| format!("re-publishing the request on {}", req.topic));
-                publish(session, &message, deadline).await?;
+                session.publish(&message, "request", published)?;
+                published += 1;
+                sent.outstanding += usize::from(echoes);
             }
         }
     }
@@ -227,75 +324,43 @@ async fn tick(interval: &mut Option<tokio::time::Interval>) {
     }
 }
 
-async fn publish(
-    session: &Session,
-    message: &mqtt::Message,
-    deadline: Option<Instant>,
-) -> Result<()> {
-    session.debug(|| {
-        format!(
-            "PUBLISH {} (QoS {}, {} bytes)",
-            message.topic(),
-            message.qos(),
-            message.payload().len()
-        )
-    });
-    let token = session.client().publish(message.clone());
-    if message.qos() == mqtt::QoS::AtMostOnce {
-        // Nothing comes back for QoS 0; a failure shows as a lost connection.
-        return Ok(());
-    }
-    let what = || format!("PUBACK for {}", message.topic());
-    session
-        .within(deadline, token, what)
-        .await
-        .map_err(|e| match e {
-            Error::Refused(why) => Error::Refused(format!(
-                "{} refused the publish to {}: {why}",
-                session.display,
-                message.topic()
-            )),
-            other => other,
-        })
-}
-
 /// What to print for a message, or `None` when it is not our response.
 fn response_data<'m>(
     session: &Session,
     req: &RequestSettings,
     ours: Option<&[u8]>,
-    msg: &'m mqtt::Message,
-) -> Option<std::borrow::Cow<'m, [u8]>> {
+    msg: &'m Message,
+) -> Option<Cow<'m, [u8]>> {
     let skip = |why: &str| {
-        session.debug(|| format!("skipping message on {}: {why}", msg.topic()));
+        session.debug(|| format!("skipping message on {}: {why}", msg.topic));
         None
     };
-    if msg.retained() && !req.retained {
+    if !topic::matches(&req.filter, &msg.topic) {
+        return skip("the response filter does not match its topic (a broker bug)");
+    }
+    if msg.retain && !req.retained {
         return skip("retained");
     }
     if let Some(ours) = ours {
-        match msg
-            .properties()
-            .get_binary(mqtt::PropertyCode::CorrelationData)
-        {
+        match msg.properties.correlation.as_deref() {
             Some(theirs) if theirs != ours => return skip("someone else's correlation data"),
             None if req.correlation == Correlation::Strict => return skip("no correlation data"),
             _ => {}
         }
     }
     if let Some(prefix) = &req.prefix {
-        if !msg.payload().starts_with(prefix) {
+        if !msg.payload.starts_with(prefix) {
             return skip("payload does not start as expected");
         }
     }
     session.debug(|| {
         format!(
             "received PUBLISH on {} ({} bytes)",
-            msg.topic(),
-            msg.payload().len()
+            msg.topic,
+            msg.payload.len()
         )
     });
-    match req.extractor.apply(msg.payload()) {
+    match req.extractor.apply(&msg.payload) {
         Some(data) => Some(data),
         None => skip("no match"),
     }

@@ -1,22 +1,31 @@
-//! `mqrr serve`: the responder half of request/response.
+//! `mqrr serve`: the responder half of request/response (spec §5).
 //!
 //! Subscribes to the request filters and answers each request on its
 //! Response Topic (or `--reply-topic`), copying the Correlation Data, with
 //! the request payload, a fixed text, or a command's stdout. Meant to run
-//! for weeks: a lost connection is retried with capped backoff and the
-//! filters are subscribed again; a request that cannot be answered costs one
-//! stderr line, never the server.
+//! for weeks: a lost connection is retried with a backoff that keeps
+//! growing while connections keep being lost soon after they are made
+//! (another server taking over the client id), and the filters are
+//! subscribed again; a request that cannot be answered costs one stderr
+//! line, never the server.
+//!
+//! The loop owns the session: commands run as tasks that only compute a
+//! reply body; publishing and acknowledgements happen here, so nothing
+//! waits on an acknowledgement while requests arrive.
 
 use std::path::Path;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::cli::ServeArgs;
 use crate::config::{ConnectionSettings, check_filter, check_topic};
 use crate::error::{Error, Result, warn};
-use crate::mqtt::connect::{Incoming, Received, Session, connect};
+use crate::message::Message;
+use crate::mqtt::properties::{Property, id};
+use crate::mqtt::{Incoming, Outgoing, Session, Subscription, connect, topic};
 use crate::signal::Signals;
 
 /// First wait before reconnecting, doubled after each failed attempt.
@@ -26,7 +35,12 @@ use crate::signal::Signals;
 const RECONNECT_FIRST: Duration = Duration::from_millis(100);
 /// Longest wait between reconnect attempts (spec §5).
 const RECONNECT_CAP: Duration = Duration::from_secs(30);
-/// How long a reply's PUBACK or a resubscription may take.
+/// A connection that lasted less than this before it was lost again does
+/// not reset the backoff: two servers with one client id take the session
+/// from each other right after each CONNACK (issue #11, about ten
+/// reconnects a second before).
+const STABLE: Duration = Duration::from_secs(10);
+/// How long a CONNACK or a resubscription may take.
 const BROKER_BOUND: Duration = Duration::from_secs(10);
 
 /// What a request is answered with.
@@ -41,7 +55,7 @@ pub enum Answer {
 pub struct Settings {
     pub conn: ConnectionSettings,
     pub filters: Vec<String>,
-    pub qos: i32,
+    pub qos: u8,
     pub reply_topic: Option<String>,
     pub count: Option<u64>,
     pub jobs: usize,
@@ -51,7 +65,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(a: &ServeArgs) -> Result<Self> {
-        let conn = ConnectionSettings::from_args(&a.connection)?;
+        let conn = ConnectionSettings::new(&a.connection)?;
         for f in &a.topic {
             check_filter("-t", f)?;
         }
@@ -76,7 +90,7 @@ impl Settings {
         Ok(Settings {
             conn,
             filters: a.topic.clone(),
-            qos: i32::from(a.qos),
+            qos: a.qos,
             reply_topic: a.reply_topic.clone(),
             count: a.count,
             jobs: a.jobs as usize,
@@ -87,6 +101,23 @@ impl Settings {
 
     fn warn(&self, msg: &str) {
         warn(self.conn.quiet, msg);
+    }
+
+    /// The request subscriptions. MQTT 5 subscribes with No Local: a reply
+    /// topic the filters match never brings the server its own replies.
+    fn subscriptions(&self) -> Vec<Subscription> {
+        self.filters
+            .iter()
+            .map(|f| Subscription {
+                filter: f.clone(),
+                qos: self.qos,
+                no_local: true,
+                retain_as_published: false,
+                // A retained request is an old one: answering it on every
+                // reconnect would repeat its side effects.
+                retain_handling: 2,
+            })
+            .collect()
     }
 }
 
@@ -116,84 +147,193 @@ fn check_program(program: &str) -> Result<()> {
 /// clean DISCONNECT). Only the first connection failing is an error.
 pub async fn run(s: &Settings) -> Result<()> {
     let mut signals = Signals::new()?;
-    let session = tokio::select! {
+    let mut session = tokio::select! {
         r = connect(&s.conn, None) => r?,
         _ = signals.recv() => return Ok(()),
     };
     let result = tokio::select! {
-        r = serve(&session, s) => r,
+        r = serve(&mut session, s) => r,
         _ = signals.recv() => Ok(()),
     };
-    session.disconnect().await;
+    session
+        .disconnect(&[], crate::commands::request::DISCONNECT_BOUND)
+        .await;
     result
 }
 
-async fn serve(session: &Session, s: &Settings) -> Result<()> {
-    session.subscribe(&s.filters, s.qos, false, None).await?;
+/// A reply ready to publish: where, what, and the request's correlation.
+struct Reply {
+    topic: String,
+    body: Vec<u8>,
+    correlation: Option<Vec<u8>>,
+}
+
+async fn serve(session: &mut Session, s: &Settings) -> Result<()> {
+    session.subscribe(&s.subscriptions(), &[], None).await?;
     session.debug(|| format!("serving {}", s.filters.join(" ")));
-    let mut jobs: JoinSet<bool> = JoinSet::new();
+    let mut jobs: JoinSet<Option<Reply>> = JoinSet::new();
     let mut replied = 0u64;
+    let mut next_tag = 0u64;
+    // Replies published and not yet acknowledged: tag → reply topic.
+    let mut unacked: std::collections::HashMap<u64, String> = Default::default();
+    let mut backoff = Backoff::new();
     loop {
         tokio::select! {
             incoming = session.next(), if jobs.len() < s.jobs => match incoming {
                 Incoming::Message(request) => {
-                    // A retained request is an old one; answering it on every
-                    // reconnect would repeat its side effects.
-                    if request.retained {
+                    let Some((reply_topic, job)) = plan(session, s, request) else {
                         continue;
+                    };
+                    match job {
+                        Job::Ready(reply) => {
+                            publish(session, s, reply, &mut next_tag, &mut unacked);
+                        }
+                        Job::Run(run) => {
+                            let (quiet, timeout) = (s.conn.quiet, s.exec_timeout);
+                            let debug = session.debugging();
+                            jobs.spawn(run_job(run, reply_topic, timeout, quiet, debug));
+                        }
                     }
-                    if let Some(job) = plan(session, s, request) {
-                        jobs.spawn(job);
+                }
+                Incoming::Published { tag, result } => {
+                    let topic = unacked.remove(&tag).unwrap_or_default();
+                    match result {
+                        Ok(()) => {
+                            replied += 1;
+                            if s.count.is_some_and(|n| replied >= n) {
+                                return Ok(());
+                            }
+                        }
+                        Err(f) => s.warn(&format!(
+                            "reply not sent: {}",
+                            session.publish_error(f, &topic, "reply")
+                        )),
                     }
                 }
                 // A broker's DISCONNECT may be followed by a connection-lost
                 // event for the same loss: reconnect once.
-                Incoming::Lost if !session.is_connected() => reconnect(session, s).await?,
-                Incoming::Lost | Incoming::Connected => {}
+                Incoming::Lost(why) if !session.is_connected() => {
+                    for (_, topic) in unacked.drain() {
+                        s.warn(&format!("reply on {topic} not confirmed: the connection was lost"));
+                    }
+                    reconnect(session, s, &mut backoff, why).await?;
+                }
+                Incoming::Lost(_) => {}
             },
             Some(done) = jobs.join_next() => {
-                if let Ok(true) = done {
-                    replied += 1;
-                    if s.count.is_some_and(|n| replied >= n) {
-                        return Ok(());
-                    }
+                if let Ok(Some(reply)) = done {
+                    publish(session, s, reply, &mut next_tag, &mut unacked);
                 }
             }
         }
     }
 }
 
-/// Reconnects with doubling waits (capped at 30 s) until connected and
+fn publish(
+    session: &Session,
+    s: &Settings,
+    reply: Reply,
+    next_tag: &mut u64,
+    unacked: &mut std::collections::HashMap<u64, String>,
+) {
+    let mut properties = Vec::new();
+    if let Some(c) = reply.correlation {
+        properties.push(Property::binary(id::CORRELATION_DATA, c));
+    }
+    let message = Outgoing {
+        topic: &reply.topic,
+        payload: &reply.body,
+        qos: s.qos,
+        retain: false,
+        properties: &properties,
+    };
+    let tag = *next_tag;
+    *next_tag += 1;
+    match session.publish(&message, "reply", tag) {
+        Ok(()) => {
+            unacked.insert(tag, reply.topic);
+        }
+        Err(e) => s.warn(&format!("reply on {} not sent: {e}", reply.topic)),
+    }
+}
+
+/// The reconnect backoff: doubles after every failed attempt and after
+/// every connection that did not last `STABLE`; starts over after one that
+/// did (spec §5, takeover backoff).
+struct Backoff {
+    wait: Duration,
+    connected_at: Instant,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff {
+            wait: RECONNECT_FIRST,
+            connected_at: Instant::now(),
+        }
+    }
+
+    fn grow(&mut self) {
+        self.wait = (self.wait * 2).min(RECONNECT_CAP);
+    }
+}
+
+/// Reconnects, waiting the backoff before each attempt, until connected and
 /// subscribed again: the sessions are clean, so the broker forgot the
 /// subscriptions. Only a broker refusing them ends the server (exit 4).
-async fn reconnect(session: &Session, s: &Settings) -> Result<()> {
+async fn reconnect(
+    session: &mut Session,
+    s: &Settings,
+    backoff: &mut Backoff,
+    why: Error,
+) -> Result<()> {
     let lost = std::time::Instant::now();
-    s.warn(&format!(
-        "lost the connection to {}; reconnecting",
-        session.display
-    ));
-    let mut wait = RECONNECT_FIRST;
+    if backoff.connected_at.elapsed() >= STABLE {
+        backoff.wait = RECONNECT_FIRST;
+    }
+    let taken = session
+        .disconnect_reason()
+        .is_some_and(|r| r.contains("(0x8E)"));
+    session.clear_disconnect_reason();
+    if taken {
+        s.warn(&format!(
+            "client id {} is taken by another client ({why}); reconnecting in {}",
+            s.conn.client_id,
+            humantime::format_duration(backoff.wait)
+        ));
+    } else {
+        s.warn(&format!("{why}; reconnecting"));
+    }
     loop {
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(RECONNECT_CAP);
+        tokio::time::sleep(backoff.wait).await;
         if !session.is_connected() {
-            if let Err(e) = session.reconnect().await {
-                session.debug(|| format!("reconnect failed: {e}; next try in {wait:?}"));
+            if let Err(e) = session.reconnect(BROKER_BOUND).await {
+                backoff.grow();
+                session.debug(|| format!("reconnect failed: {e}; next try in {:?}", backoff.wait));
                 continue;
             }
         }
-        let deadline = tokio::time::Instant::now() + BROKER_BOUND;
+        let deadline = Instant::now() + BROKER_BOUND;
         match session
-            .subscribe(&s.filters, s.qos, false, Some(deadline))
+            .subscribe(&s.subscriptions(), &[], Some(deadline))
             .await
         {
-            Ok(()) => break,
+            Ok(_) => break,
             Err(e @ Error::Refused(_)) => return Err(e),
             Err(e) => {
-                session.debug(|| format!("subscribing again failed: {e}; next try in {wait:?}"))
+                backoff.grow();
+                session.debug(|| {
+                    format!(
+                        "subscribing again failed: {e}; next try in {:?}",
+                        backoff.wait
+                    )
+                });
             }
         }
     }
+    // Lost again soon after this, the next wait is longer.
+    backoff.grow();
+    backoff.connected_at = Instant::now();
     s.warn(&format!(
         "reconnected to {} after {} ms; serving again",
         session.display,
@@ -202,63 +342,150 @@ async fn reconnect(session: &Session, s: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// Works out where and what to answer; `None` (with a warning) when the
-/// request cannot be answered.
-fn plan(
-    session: &Session,
-    s: &Settings,
-    request: Received,
-) -> Option<impl std::future::Future<Output = bool> + Send + 'static> {
-    let Some(reply_topic) = request.response_topic.or_else(|| s.reply_topic.clone()) else {
-        s.warn(&format!(
-            "request on {} has no Response Topic; skipped (give --reply-topic for MQTT 3.1.1 requesters)",
-            request.topic
-        ));
+/// How a request will be answered.
+enum Job {
+    Ready(Reply),
+    Run(CommandRun),
+}
+
+/// A command to run for one request.
+struct CommandRun {
+    argv: Vec<String>,
+    request_topic: String,
+    payload: Vec<u8>,
+    correlation: Option<Vec<u8>>,
+    started: std::time::Instant,
+}
+
+/// Works out where and what to answer; `None` (with a warning or a
+/// `--debug` line) when the request cannot or must not be answered.
+fn plan(session: &Session, s: &Settings, request: Message) -> Option<(String, Job)> {
+    if !s.filters.iter().any(|f| topic::matches(f, &request.topic)) {
+        session.debug(|| {
+            format!(
+                "skipping message on {}: no filter matches its topic (a broker bug)",
+                request.topic
+            )
+        });
         return None;
+    }
+    // Retained requests are old ones (the broker should not even send them).
+    if request.retain {
+        session.debug(|| format!("skipping retained message on {}", request.topic));
+        return None;
+    }
+    let props = request.properties;
+    let (reply_topic, from_option) = match props.response_topic {
+        Some(t) if !t.is_empty() && !t.contains(['+', '#']) => (t, false),
+        Some(t) => {
+            s.warn(&format!(
+                "request on {} has Response Topic {t:?}, which no reply can be published on; skipped",
+                request.topic
+            ));
+            return None;
+        }
+        None => match &s.reply_topic {
+            Some(t) => (t.clone(), true),
+            None => {
+                s.warn(&format!(
+                    "request on {} has no Response Topic; skipped (give --reply-topic for MQTT 3.1.1 requesters)",
+                    request.topic
+                ));
+                return None;
+            }
+        },
     };
+    // A message on the very topic --reply-topic answers on is a reply (ours
+    // or another server's), never a request: answering it would start a
+    // storm. MQTT 3.1.1 has no No Local to keep our own replies away.
+    if from_option && request.topic == reply_topic {
+        session.debug(|| {
+            format!(
+                "skipping message on {}: it is the reply topic",
+                request.topic
+            )
+        });
+        return None;
+    }
+    let correlation = props.correlation;
     session.debug(|| {
         format!(
-            "request on {} ({} bytes), replying on {reply_topic}",
+            "request on {} ({} bytes, correlation {}), replying on {reply_topic}",
             request.topic,
-            request.payload.len()
+            request.payload.len(),
+            correlation.as_deref().map_or("none".to_string(), hex)
         )
     });
-    let replier = session.replier();
-    let (answer, quiet, qos, timeout) = (s.answer.clone(), s.conn.quiet, s.qos, s.exec_timeout);
-    let (topic, payload, correlation) = (request.topic, request.payload, request.correlation);
-    Some(async move {
-        let body = match answer {
-            Answer::Echo => payload,
-            Answer::Fixed(text) => text,
-            Answer::Command(argv) => {
-                let env = [
-                    ("MQRR_TOPIC", topic.clone()),
-                    ("MQRR_RESPONSE_TOPIC", reply_topic.clone()),
-                    (
-                        "MQRR_CORRELATION_DATA",
-                        hex(correlation.as_deref().unwrap_or_default()),
-                    ),
-                ];
-                match run_command(&argv, payload, &env, timeout).await {
-                    Ok(out) => out,
-                    Err(why) => {
-                        warn(quiet, &format!("request on {topic}: {why}; no reply sent"));
-                        return false;
-                    }
-                }
+    let job = match &s.answer {
+        Answer::Echo => Job::Ready(Reply {
+            topic: reply_topic.clone(),
+            body: request.payload,
+            correlation,
+        }),
+        Answer::Fixed(text) => Job::Ready(Reply {
+            topic: reply_topic.clone(),
+            body: text.clone(),
+            correlation,
+        }),
+        Answer::Command(argv) => Job::Run(CommandRun {
+            argv: argv.clone(),
+            request_topic: request.topic,
+            payload: request.payload,
+            correlation,
+            started: std::time::Instant::now(),
+        }),
+    };
+    Some((reply_topic, job))
+}
+
+/// Runs a command for one request; `None` (with a stderr line) when it
+/// fails or takes too long.
+async fn run_job(
+    run: CommandRun,
+    reply_topic: String,
+    timeout: Duration,
+    quiet: bool,
+    debug: bool,
+) -> Option<Reply> {
+    let CommandRun {
+        argv,
+        request_topic,
+        payload,
+        correlation,
+        started,
+    } = run;
+    let env = [
+        ("MQRR_TOPIC", request_topic.clone()),
+        ("MQRR_RESPONSE_TOPIC", reply_topic.clone()),
+        (
+            "MQRR_CORRELATION_DATA",
+            hex(correlation.as_deref().unwrap_or_default()),
+        ),
+    ];
+    match run_command(&argv, payload, &env, timeout).await {
+        Ok(body) => {
+            if debug {
+                crate::mqtt::session::trace(&format!(
+                    "{} ran {} ms, reply of {} bytes on {reply_topic}",
+                    argv[0],
+                    started.elapsed().as_millis(),
+                    body.len()
+                ));
             }
-        };
-        match replier
-            .reply(&reply_topic, body, qos, correlation, BROKER_BOUND)
-            .await
-        {
-            Ok(()) => true,
-            Err(why) => {
-                warn(quiet, &format!("reply on {reply_topic} not sent: {why}"));
-                false
-            }
+            Some(Reply {
+                topic: reply_topic,
+                body,
+                correlation,
+            })
         }
-    })
+        Err(why) => {
+            warn(
+                quiet,
+                &format!("request on {request_topic}: {why}; no reply sent"),
+            );
+            None
+        }
+    }
 }
 
 /// Runs `argv` without a shell, the request payload on stdin; its stdout,
