@@ -1,5 +1,6 @@
-//! Bytes in, bytes out: extraction and output, pure and unit-tested; no
-//! network types here.
+//! Bytes in, bytes out: extraction, `-F` format strings and output, pure
+//! and unit-tested; no network types here.
 
 pub mod extract;
+pub mod format;
 pub mod output;
