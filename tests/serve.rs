@@ -775,3 +775,91 @@ fn zero_count_and_zero_exec_timeout_are_usage_errors() {
 fn missing_topic_is_a_usage_error() {
     assert_usage_error(&["--echo"], "--topic");
 }
+
+// --- never its own replies (issue #11) -----------------------------------------
+
+#[test]
+fn a_server_never_answers_its_own_replies() {
+    // `serve -t 'legacy/#' --reply-topic legacy/resp --echo`: the reply topic
+    // is under the filter. Two requests must bring exactly two replies, in
+    // order, with nothing between them (a storm would repeat the first).
+    let broker = Broker::start();
+    for (version, requester_v5) in [("311", false), ("5", false), ("5", true)] {
+        let server = Server::start(
+            broker.port,
+            &[
+                "-V",
+                version,
+                "-t",
+                "legacy/#",
+                "--reply-topic",
+                "legacy/resp",
+                "--echo",
+            ],
+        );
+        let replies = Collector::start(broker.port, "legacy/resp", false);
+        for n in ["one", "two"] {
+            if requester_v5 {
+                // An MQTT 5 requester naming the reply topic itself.
+                request(broker.port, "legacy/req", "legacy/resp", n, "5s")
+                    .assert()
+                    .code(0);
+            } else {
+                mosquitto_pub(broker.port, "legacy/req", n, false);
+            }
+        }
+        let seen = replies.wait_for(2, Duration::from_secs(10));
+        assert_eq!(
+            replies.payloads()[..2],
+            ["one", "two"],
+            "-V {version}, v5 requester {requester_v5}: {seen:?}"
+        );
+        // Nothing more came after the second: one more request shows
+        // exactly one more reply, so a storm would have shown by now.
+        mosquitto_pub(broker.port, "legacy/req", "three", false);
+        replies.wait_for(3, Duration::from_secs(10));
+        assert_eq!(replies.payloads(), ["one", "two", "three"]);
+        drop(server);
+    }
+}
+
+// --- another server with the same client id (issue #11) --------------------------
+
+/// The waits a server announced in "reconnecting in …" lines, in order.
+fn announced_waits(stderr: &str) -> Vec<Duration> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("client id same-id") && l.contains("reconnecting in"))
+        .filter_map(|l| l.rsplit("reconnecting in ").next())
+        .filter_map(|d| humantime::parse_duration(d.trim()).ok())
+        .collect()
+}
+
+#[test]
+fn two_servers_with_one_client_id_back_off_instead_of_flipping() {
+    let broker = Broker::start();
+    let a = Server::start(broker.port, &["-i", "same-id", "-t", "svc/a", "--echo"]);
+    let b = Server::spawn_with_env(
+        broker.port,
+        &[],
+        &["-i", "same-id", "-t", "svc/a", "--echo"],
+    );
+    // Each takes the session from the other; both must say so, once per
+    // backoff step, and wait longer each time.
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            announced_waits(&a.stderr()).len() >= 4 || announced_waits(&b.stderr()).len() >= 4
+        }),
+        "no repeated takeover lines:\nA:\n{}\nB:\n{}",
+        a.stderr(),
+        b.stderr()
+    );
+    for (name, server) in [("A", &a), ("B", &b)] {
+        let waits = announced_waits(&server.stderr());
+        assert!(
+            waits.windows(2).all(|w| w[1] > w[0]),
+            "{name}'s waits do not grow: {waits:?}\n{}",
+            server.stderr()
+        );
+    }
+}

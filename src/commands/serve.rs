@@ -288,18 +288,26 @@ async fn reconnect(
     why: Error,
 ) -> Result<()> {
     let lost = std::time::Instant::now();
-    if backoff.connected_at.elapsed() >= STABLE {
+    let up_for = backoff.connected_at.elapsed();
+    if up_for >= STABLE {
         backoff.wait = RECONNECT_FIRST;
     }
     let taken = session
         .disconnect_reason()
         .is_some_and(|r| r.contains("(0x8E)"));
     session.clear_disconnect_reason();
+    let wait = humantime::format_duration(backoff.wait);
+    let id = &s.conn.client_id;
     if taken {
         s.warn(&format!(
-            "client id {} is taken by another client ({why}); reconnecting in {}",
-            s.conn.client_id,
-            humantime::format_duration(backoff.wait)
+            "client id {id} is taken by another client ({why}); reconnecting in {wait}"
+        ));
+    } else if up_for < STABLE {
+        // mosquitto 2.0 closes the taken-over connection without a
+        // DISCONNECT: a loss right after connecting is the sign.
+        s.warn(&format!(
+            "{why} {} ms after connecting; is another client using client id {id}? reconnecting in {wait}",
+            up_for.as_millis()
         ));
     } else {
         s.warn(&format!("{why}; reconnecting"));

@@ -448,6 +448,137 @@ impl Drop for Responder {
     }
 }
 
+/// A message as a `Collector` saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub qos: i32,
+    pub retained: bool,
+    pub correlation: Option<Vec<u8>>,
+    pub response_topic: Option<String>,
+    /// Every MQTT 5 property, `(identifier, value as text)`, in order.
+    pub properties: Vec<(u8, String)>,
+}
+
+/// A paho client subscribed to a filter (SUBACK received when `start`
+/// returns) that records every message it gets, for tests that check what
+/// reached the broker.
+pub struct Collector {
+    /// Never dropped: Paho's destructor joins its threads for ~1 s.
+    client: std::mem::ManuallyDrop<mqtt::Client>,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+    thread: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Collector {
+    pub fn start(port: u16, filter: &str, v5: bool) -> Collector {
+        Collector::start_qos(port, filter, v5, 2)
+    }
+
+    pub fn start_qos(port: u16, filter: &str, v5: bool, qos: i32) -> Collector {
+        let version = if v5 {
+            mqtt::MQTT_VERSION_5
+        } else {
+            mqtt::MQTT_VERSION_3_1_1
+        };
+        let client = mqtt::Client::new(
+            mqtt::CreateOptionsBuilder::new()
+                .server_uri(format!("tcp://127.0.0.1:{port}"))
+                .client_id(format!("collector-{}", free_port()))
+                .mqtt_version(version)
+                .persistence(None)
+                .max_buffered_messages(1_000_000)
+                .finalize(),
+        )
+        .expect("collector client");
+        let rx = client.start_consuming();
+        let mut opts = mqtt::ConnectOptionsBuilder::with_mqtt_version(version);
+        if v5 {
+            opts.clean_start(true);
+        } else {
+            opts.clean_session(true);
+        }
+        client.connect(opts.finalize()).expect("collector connect");
+        client.subscribe(filter, qos).expect("collector subscribe");
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                let Ok(Some(m)) = rx.recv_timeout(Duration::from_millis(20)) else {
+                    continue;
+                };
+                let props = m.properties();
+                let mut properties = Vec::new();
+                for code in [1u8, 2, 3, 8, 9, 0x0B, 0x23, 0x26] {
+                    let Ok(code) = mqtt::PropertyCode::try_from(code as u32) else {
+                        continue;
+                    };
+                    for p in props.iter(code) {
+                        let text = p
+                            .get_string_pair()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .or_else(|| p.get_string())
+                            .or_else(|| p.get_binary().map(|b| format!("{b:02x?}")))
+                            .or_else(|| p.get_int().map(|i| i.to_string()))
+                            .unwrap_or_default();
+                        properties.push((code as u8, text));
+                    }
+                }
+                seen2.lock().unwrap().push(Seen {
+                    topic: m.topic().to_string(),
+                    payload: m.payload().to_vec(),
+                    qos: m.qos() as i32,
+                    retained: m.retained(),
+                    correlation: props.get_binary(mqtt::PropertyCode::CorrelationData),
+                    response_topic: props.get_string(mqtt::PropertyCode::ResponseTopic),
+                    properties,
+                });
+            }
+        });
+        Collector {
+            client: std::mem::ManuallyDrop::new(client),
+            seen,
+            thread: Some(thread),
+            stop,
+        }
+    }
+
+    /// Everything seen so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// The payloads seen so far, as text.
+    pub fn payloads(&self) -> Vec<String> {
+        self.seen()
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+            .collect()
+    }
+
+    /// Waits (bounded) until at least `n` messages arrived; returns them.
+    #[track_caller]
+    pub fn wait_for(&self, n: usize, bound: Duration) -> Vec<Seen> {
+        let ok = wait_until(bound, || self.seen.lock().unwrap().len() >= n);
+        let seen = self.seen();
+        assert!(ok, "expected {n} messages, got {}: {seen:?}", seen.len());
+        seen
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = self.client.disconnect(None);
+    }
+}
+
 /// `-h 127.0.0.1 -p PORT`: the test broker, in the words of mqrr and of the
 /// mosquitto clients alike.
 pub fn broker_args(port: u16) -> [String; 4] {
