@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mqrr_global_optspecs
-    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= tls-alpn= insecure debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retain retained correlation= user-property= N v/verbose j/json= r/regex= f/fields= d/delimiter=
+    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= ciphers= tls-use-os-certs psk= psk-identity= tls-alpn= insecure D/property= will-topic= will-payload= will-qos= will-retain c/disable-clean-session x/session-expiry= nodelay A= proxy= keyform= tls-engine= tls-engine-kpass-sha1= debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retain retained correlation= user-property= N v/verbose j/json= r/regex= f/fields= d/delimiter=
 end
 
 function __fish_mqrr_needs_command
@@ -39,9 +39,21 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -l cafile -d 'CA certificates fi
 complete -c mqrr -n "__fish_mqrr_needs_command" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
 complete -c mqrr -n "__fish_mqrr_needs_command" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
 complete -c mqrr -n "__fish_mqrr_needs_command" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
-complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-version -d 'TLS version: tlsv1.2 pins TLS 1.2; tlsv1.3 lets OpenSSL negotiate its highest (turns TLS on)' -r -f -a "tlsv1.2\t''
-tlsv1.3\t''"
+complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-version -d 'Lowest TLS version: tlsv1.2 (OpenSSL\'s default, 1.2 or later). tlsv1.3 and tlsv1.1 are not supported: Paho C cannot pin them (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l ciphers -d 'TLS 1.2 cipher list, in OpenSSL\'s syntax (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l psk -d 'TLS-PSK key, in hex (with --psk-identity; turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l psk-identity -d 'TLS-PSK identity' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s D -l property -d 'MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l will-topic -d 'Last Will topic, published by the broker if mqrr\'s connection ends without a clean DISCONNECT' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l will-payload -d 'Last Will payload [default: empty]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l will-qos -d 'Last Will QoS' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s x -l session-expiry -d 'MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s A -d 'Bind to this local address (not supported: Paho C has no bind address)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l proxy -d 'SOCKS5 proxy URL (not supported: Paho C has HTTP proxies only)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s t -l topic -d 'Topic to publish the request on' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s e -l response-topic -d 'Topic filter to wait for the response on (wildcards allowed)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s m -l message -d 'Request payload' -r
@@ -60,7 +72,11 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -s f -l fields -d 'Print only th
 complete -c mqrr -n "__fish_mqrr_needs_command" -s d -l delimiter -d 'Field delimiter for -f' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l help -d 'Print help'
 complete -c mqrr -n "__fish_mqrr_needs_command" -l version -d 'Print version'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-use-os-certs -d 'Verify the broker against the system\'s CA certificates (the default without --cafile or --capath; turns TLS on)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l will-retain -d 'Retain the Last Will'
+complete -c mqrr -n "__fish_mqrr_needs_command" -s c -l disable-clean-session -d 'Keep the session when disconnecting (a persistent session; needs -i)'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l nodelay -d 'Set TCP_NODELAY (always on: Paho C sets it on every connection)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
 complete -c mqrr -n "__fish_mqrr_needs_command" -s n -l null-message -d 'Send an empty payload (the default)'
@@ -97,12 +113,28 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l cafile -d 'CA ce
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
-complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-version -d 'TLS version: tlsv1.2 pins TLS 1.2; tlsv1.3 lets OpenSSL negotiate its highest (turns TLS on)' -r -f -a "tlsv1.2\t''
-tlsv1.3\t''"
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-version -d 'Lowest TLS version: tlsv1.2 (OpenSSL\'s default, 1.2 or later). tlsv1.3 and tlsv1.1 are not supported: Paho C cannot pin them (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l ciphers -d 'TLS 1.2 cipher list, in OpenSSL\'s syntax (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l psk -d 'TLS-PSK key, in hex (with --psk-identity; turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l psk-identity -d 'TLS-PSK identity' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s D -l property -d 'MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l will-topic -d 'Last Will topic, published by the broker if mqrr\'s connection ends without a clean DISCONNECT' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l will-payload -d 'Last Will payload [default: empty]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l will-qos -d 'Last Will QoS' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s x -l session-expiry -d 'MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s A -d 'Bind to this local address (not supported: Paho C has no bind address)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l proxy -d 'SOCKS5 proxy URL (not supported: Paho C has HTTP proxies only)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l help -d 'Print help'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l no-tedge-config -d 'Ignore thin-edge.io\'s tedge.toml'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-use-os-certs -d 'Verify the broker against the system\'s CA certificates (the default without --cafile or --capath; turns TLS on)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l will-retain -d 'Retain the Last Will'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s c -l disable-clean-session -d 'Keep the session when disconnecting (a persistent session; needs -i)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l nodelay -d 'Set TCP_NODELAY (always on: Paho C sets it on every connection)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s t -l topic -d 'Topic filter to answer requests on (repeatable)' -r
@@ -127,12 +159,28 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l cafile -d 'CA certif
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
-complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-version -d 'TLS version: tlsv1.2 pins TLS 1.2; tlsv1.3 lets OpenSSL negotiate its highest (turns TLS on)' -r -f -a "tlsv1.2\t''
-tlsv1.3\t''"
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-version -d 'Lowest TLS version: tlsv1.2 (OpenSSL\'s default, 1.2 or later). tlsv1.3 and tlsv1.1 are not supported: Paho C cannot pin them (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l ciphers -d 'TLS 1.2 cipher list, in OpenSSL\'s syntax (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l psk -d 'TLS-PSK key, in hex (with --psk-identity; turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l psk-identity -d 'TLS-PSK identity' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s D -l property -d 'MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l will-topic -d 'Last Will topic, published by the broker if mqrr\'s connection ends without a clean DISCONNECT' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l will-payload -d 'Last Will payload [default: empty]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l will-qos -d 'Last Will QoS' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s x -l session-expiry -d 'MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s A -d 'Bind to this local address (not supported: Paho C has no bind address)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l proxy -d 'SOCKS5 proxy URL (not supported: Paho C has HTTP proxies only)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l help -d 'Print help'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l echo -d 'Reply with the request payload'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-use-os-certs -d 'Verify the broker against the system\'s CA certificates (the default without --cafile or --capath; turns TLS on)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l will-retain -d 'Retain the Last Will'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s c -l disable-clean-session -d 'Keep the session when disconnecting (a persistent session; needs -i)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l nodelay -d 'Set TCP_NODELAY (always on: Paho C sets it on every connection)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
 complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve help" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'

@@ -10,6 +10,8 @@ use regex::bytes::Regex;
 
 use crate::cli::{Connection, Correlation, Protocol, RequestArgs};
 use crate::error::{Error, Result};
+use crate::mqtt::Will;
+use crate::mqtt::properties::{ByPacket, parse_spec};
 use crate::text::extract::{Extractor, FieldList, JsonPointer};
 
 /// Where and how to connect, checked.
@@ -26,6 +28,13 @@ pub struct ConnectionSettings {
     pub keepalive: Duration,
     pub protocol: Protocol,
     pub tls: Option<TlsSettings>,
+    /// `-D` properties by packet (MQTT 5 only).
+    pub properties: ByPacket,
+    pub will: Option<Will>,
+    /// Clean Start / Clean Session; `-c` turns it off.
+    pub clean: bool,
+    /// MQTT 5 Session Expiry Interval, seconds (`u32::MAX`: never).
+    pub session_expiry: Option<u32>,
     pub debug: bool,
     pub quiet: bool,
 }
@@ -36,8 +45,10 @@ pub struct TlsSettings {
     pub capath: Option<PathBuf>,
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
-    pub version: Option<String>,
+    pub ciphers: Option<String>,
     pub alpn: Option<String>,
+    /// TLS-PSK identity and key.
+    pub psk: Option<(String, Vec<u8>)>,
     pub insecure: bool,
 }
 
@@ -147,20 +158,37 @@ impl ConnectionSettings {
     /// Checks a connection group whose lower levels (environment, files)
     /// were already filled in (`apply_env`).
     pub fn from_args(c: &Connection) -> Result<Self> {
+        unsupported(c)?;
+        if let Some(v) = &c.tls_version {
+            if v != "tlsv1.2" {
+                return Err(usage(format!(
+                    "--tls-version {v} is not supported: Paho C cannot pin a TLS version \
+                     (OpenSSL negotiates TLS 1.2 or later; use tlsv1.2)"
+                )));
+            }
+        }
+        let psk = match (&c.psk, &c.psk_identity) {
+            (Some(key), Some(identity)) => Some((identity.clone(), parse_psk(key)?)),
+            _ => None,
+        };
         let mut tls = TlsSettings {
             cafile: c.cafile.clone(),
             capath: c.capath.clone(),
             cert: c.cert.clone(),
             key: c.key.clone(),
-            version: c.tls_version.clone(),
+            ciphers: c.ciphers.clone(),
             alpn: c.tls_alpn.clone(),
+            psk,
             insecure: c.insecure,
         };
         let tls_asked = tls.cafile.is_some()
             || tls.capath.is_some()
             || tls.cert.is_some()
-            || tls.version.is_some()
-            || tls.alpn.is_some();
+            || c.tls_version.is_some()
+            || tls.alpn.is_some()
+            || tls.ciphers.is_some()
+            || tls.psk.is_some()
+            || c.tls_use_os_certs;
         for (option, path) in [
             ("--cafile", &tls.cafile),
             ("--cert", &tls.cert),
@@ -248,6 +276,54 @@ impl ConnectionSettings {
         };
         check_mqtt_string("--id", &client_id)?;
 
+        let mut properties = ByPacket::default();
+        for spec in group_properties(&c.property) {
+            let (packet, p) = parse_spec(spec).map_err(usage)?;
+            properties.add(packet, p);
+        }
+        let will = match &c.will_topic {
+            None => None,
+            Some(topic) => {
+                check_topic("--will-topic", topic)?;
+                Some(Will {
+                    topic: topic.clone(),
+                    payload: c.will_payload.clone().unwrap_or_default().into_bytes(),
+                    qos: c.will_qos.unwrap_or(0),
+                    retain: c.will_retain,
+                    properties: properties.will.clone(),
+                })
+            }
+        };
+        if will.is_none() && !properties.will.is_empty() {
+            return Err(usage("-D will needs a Last Will (--will-topic)"));
+        }
+        if c.disable_clean_session && c.id.is_none() {
+            return Err(usage(
+                "-c keeps a session for a client id: give one with -i",
+            ));
+        }
+        // -D and -x exist only in MQTT 5: they imply it (no 3.1.1 fallback).
+        let needs_v5 = if !properties.is_empty() {
+            Some("-D")
+        } else if c.session_expiry.is_some() {
+            Some("-x")
+        } else {
+            None
+        };
+        let protocol = match (c.protocol, needs_v5) {
+            (Protocol::V311, Some(option)) => {
+                return Err(usage(format!(
+                    "{option} needs MQTT 5, but -V 311 was given"
+                )));
+            }
+            (Protocol::Auto, Some(_)) => Protocol::V5,
+            (p, _) => p,
+        };
+        // mosquitto's default: a persistent session (-c) never expires.
+        let session_expiry = c
+            .session_expiry
+            .or((c.disable_clean_session && protocol != Protocol::V311).then_some(u32::MAX));
+
         Ok(ConnectionSettings {
             uri,
             display,
@@ -255,12 +331,76 @@ impl ConnectionSettings {
             password,
             client_id,
             keepalive: Duration::from_secs(u64::from(c.keepalive)),
-            protocol: c.protocol,
+            protocol,
             tls: tls_on.then_some(tls),
+            properties,
+            will,
+            clean: !c.disable_clean_session,
+            session_expiry,
             debug: c.debug,
             quiet: c.quiet,
         })
     }
+}
+
+/// Splits the values of every `-D` back into one group each: clap hands
+/// them over as one list. A group is CMD NAME VALUE, or CMD user-property
+/// KEY VALUE.
+fn group_properties(values: &[String]) -> Vec<&[String]> {
+    let mut groups = Vec::new();
+    let mut rest = values;
+    while !rest.is_empty() {
+        let len = if rest.get(1).map(String::as_str) == Some("user-property") {
+            4
+        } else {
+            3
+        };
+        let (group, tail) = rest.split_at(len.min(rest.len()));
+        groups.push(group);
+        rest = tail;
+    }
+    groups
+}
+
+/// Options mosquitto's clients have that Paho C cannot serve: exit 2
+/// naming the option and why (spec §2), before anything else.
+fn unsupported(c: &Connection) -> Result<()> {
+    let no = |option: &str, why: &str| Err(usage(format!("{option} is not supported ({why})")));
+    if c.bind_address.is_some() {
+        return no("-A", "Paho C cannot bind to a local address");
+    }
+    if c.proxy.is_some() {
+        return no("--proxy", "Paho C has no SOCKS proxy support");
+    }
+    if c.keyform.as_deref().is_some_and(|f| f != "pem") {
+        return no(
+            "--keyform engine",
+            "Paho C has no OpenSSL engines; pem is the only form",
+        );
+    }
+    if c.tls_engine.is_some() {
+        return no("--tls-engine", "Paho C has no OpenSSL engines");
+    }
+    if c.tls_engine_kpass_sha1.is_some() {
+        return no("--tls-engine-kpass-sha1", "Paho C has no OpenSSL engines");
+    }
+    Ok(())
+}
+
+/// A TLS-PSK key: hex digits, as mosquitto takes it.
+fn parse_psk(hex: &str) -> Result<Vec<u8>> {
+    let bad = || usage("--psk: expected the key as hex digits");
+    if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 512 {
+        return Err(bad());
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect()
 }
 
 /// An MQTT UTF-8 string (MQTT 5 §1.5.4): at most 65535 bytes, no NUL.

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -18,141 +17,6 @@ use common::*;
 
 // ---------------------------------------------------------------------------
 // Helpers local to this file.
-
-/// An mqrr process started with `--debug`, whose stderr is collected by a
-/// thread so the test can wait for a protocol step (e.g. the SUBACK) before
-/// it breaks something.
-struct Running {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-    stdout: Arc<Mutex<Vec<u8>>>,
-}
-
-struct Finished {
-    status: ExitStatus,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Running {
-    fn spawn(args: &[impl AsRef<OsStr>]) -> Running {
-        let mut child = spawn_piped(mqrr_std().arg("--debug").args(args));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let (err_pipe, mut out_pipe) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
-        let err_buf = stderr.clone();
-        let out_buf = stdout.clone();
-        let readers = vec![
-            std::thread::spawn(move || {
-                for line in BufReader::new(err_pipe).lines() {
-                    let Ok(line) = line else { break };
-                    let mut s = err_buf.lock().unwrap();
-                    s.push_str(&line);
-                    s.push('\n');
-                }
-            }),
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let _ = out_pipe.read_to_end(&mut buf);
-                *out_buf.lock().unwrap() = buf;
-            }),
-        ];
-        Running {
-            child,
-            stderr,
-            readers,
-            stdout,
-        }
-    }
-
-    /// As `spawn`, then waits (bounded) until the trace reaches `step`.
-    fn spawn_until(step: &str, args: &[impl AsRef<OsStr>]) -> Running {
-        let run = Running::spawn(args);
-        assert!(
-            run.wait_for_debug(step, Duration::from_secs(10)),
-            "no {step}: {}",
-            run.stderr_text()
-        );
-        run
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits (bounded) until the `--debug` trace has a line for `step`
-    /// (e.g. "SUBACK"), with or without a timestamp before it.
-    fn wait_for_debug(&self, step: &str, bound: Duration) -> bool {
-        wait_until(bound, || {
-            self.stderr_text()
-                .lines()
-                .filter_map(debug_message)
-                .any(|m| m.starts_with(step))
-        })
-    }
-
-    fn stderr_text(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Waits (bounded) for the exit; kills and fails on a hang.
-    fn finish(mut self, bound: Duration) -> Finished {
-        let mut status = None;
-        let exited = wait_until(bound, || {
-            status = self.child.try_wait().unwrap();
-            status.is_some()
-        });
-        if !exited {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            panic!(
-                "mqrr still running after {bound:?}; stderr so far:\n{}",
-                self.stderr_text()
-            );
-        }
-        for r in self.readers.drain(..) {
-            r.join().unwrap();
-        }
-        let stdout = std::mem::take(&mut *self.stdout.lock().unwrap());
-        let stderr = std::mem::take(&mut *self.stderr.lock().unwrap());
-        Finished {
-            status: status.unwrap(),
-            stdout,
-            stderr,
-        }
-    }
-
-    /// Does `act` (kills the broker, sends a signal), then `finish`es; also
-    /// returns the time from `act` to the exit.
-    fn finish_after(self, act: impl FnOnce(), bound: Duration) -> (Finished, Duration) {
-        let started = Instant::now();
-        act();
-        let out = self.finish(bound);
-        (out, started.elapsed())
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // A failed assertion must not leave mqrr running.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The message of a `--debug` line, without the prefix and the optional
-/// `12.345 ms` timestamp.
-fn debug_message(line: &str) -> Option<&str> {
-    let rest = line.strip_prefix("mqrr: debug:")?.trim_start();
-    let mut words = rest.splitn(3, ' ').filter(|w| !w.is_empty());
-    match (words.next(), words.next()) {
-        (Some(n), Some("ms")) if n.parse::<f64>().is_ok() => {
-            Some(rest.split_once(" ms ").map_or("", |(_, m)| m.trim_start()))
-        }
-        _ => Some(rest),
-    }
-}
 
 /// The last line of stderr: with `--debug` the error line comes after the trace.
 fn last_line(stderr: &str) -> &str {
@@ -1344,4 +1208,146 @@ fn run_one(args: &[String], tedge: &Path) -> Option<String> {
         return Some(format!("not one `mqrr: ` line: {text}"));
     }
     None
+}
+
+// ---------------------------------------------------------------------------
+// Deadlines that are what they say, big payloads in proportion (issue #11).
+
+#[test]
+fn a_payload_file_that_is_a_fifo_is_read_under_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("req.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Nobody ever writes: the deadline, not the FIFO, ends the run.
+    let port = free_port().to_string();
+    let (out, took) = run_timed(
+        mqrr()
+            .args(["-p", &port, "-t", "a", "-e", "b", "-W", "500ms", "--file"])
+            .arg(&fifo)
+            .timeout(Duration::from_secs(10)),
+    );
+    assert_failure(&out, 27, &["--file", "still open after 500ms"]);
+    assert!(took < Duration::from_secs(3), "{took:?}");
+
+    // With a writer, what it writes is the request.
+    let broker = Broker::start();
+    let _r = Responder::echo(broker.port, "req", "resp");
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        std::fs::write(writer_path, b"from the fifo").unwrap();
+    });
+    let out = mqrr()
+        .args(req_args("127.0.0.1", broker.port, "10s"))
+        .arg("--file")
+        .arg(&fifo)
+        .timeout(Duration::from_secs(15))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert_prints(out, "from the fifo\n");
+}
+
+#[test]
+fn w0_waits_for_the_connack_past_paho_s_hidden_30_s() {
+    // A server that accepts TCP and never answers: with -W 0 mqrr must
+    // still be waiting after Paho's old default of 30 s.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let run = Running::spawn(&["-p", &port.to_string(), "-t", "a", "-e", "b", "-W", "0"]);
+    let mut conn = silent.accept().unwrap().0;
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    conn.set_read_timeout(Some(Duration::from_secs(33)))
+        .unwrap();
+    // Its CONNECT arrives, then nothing; a read error or EOF before 33 s
+    // means mqrr gave up.
+    let _ = conn.read(&mut buf);
+    let n = conn.read(&mut buf);
+    assert!(
+        matches!(n, Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut),
+        "mqrr closed the connection after {:?} ({n:?}): {}",
+        started.elapsed(),
+        run.stderr_text()
+    );
+    let pid = run.pid();
+    let (out, _) = run.finish_after(|| send_signal(pid, "INT"), Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(130), "{}", out.stderr);
+}
+
+/// Peak RSS (KiB) of `args` run under GNU time.
+fn peak_rss_kib(args: &[std::ffi::OsString]) -> (u64, std::process::Output) {
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("peak-rss-kib %M")
+        .arg(assert_cmd::cargo::cargo_bin("mqrr"))
+        .args(args)
+        .env_remove("MQRR_HOST")
+        .output()
+        .expect("/usr/bin/time (apt-get install time)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kib = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in {stderr}"));
+    (kib, out)
+}
+
+#[test]
+fn a_64_mib_request_peaks_at_about_twice_its_size() {
+    let broker = Broker::start();
+    let payload = pseudo_random_bytes(64 << 20, 0xb16);
+    let file = temp_file(&payload);
+    let mut args: Vec<std::ffi::OsString> = req_args("127.0.0.1", broker.port, "5s")
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    args.extend(["-q".into(), "1".into(), "--file".into(), file.path().into()]);
+    let (kib, out) = peak_rss_kib(&args);
+    // Nobody answers; what matters is that the request was sent whole.
+    assert_eq!(out.status.code(), Some(27), "{}", describe(&out));
+    let payload_kib = (64 << 20) / 1024;
+    // Our buffer and Paho's one copy, plus the process itself.
+    assert!(
+        kib < payload_kib * 2 + 16 * 1024,
+        "peak RSS {kib} KiB for a {payload_kib} KiB request"
+    );
+}
+
+#[test]
+fn serve_echoes_a_64_mib_request() {
+    let broker = Broker::start();
+    let port = broker.port.to_string();
+    let mut server =
+        spawn_piped(mqrr_std().args(["serve", "-p", &port, "-t", "big/req", "--echo", "-C", "1"]));
+    let payload = pseudo_random_bytes(64 << 20, 0xec40);
+    let file = temp_file(&payload);
+    // The server is subscribed once a probe request is answered.
+    let _ = &mut server;
+    let out = mqrr()
+        .args([
+            "-p", &port, "-t", "big/req", "-e", "big/resp", "-N", "-W", "30s", "--resend", "2s",
+            "--file",
+        ])
+        .arg(file.path())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout == payload, "the reply differs from the request");
+    assert!(wait_until(Duration::from_secs(10), || server
+        .try_wait()
+        .unwrap()
+        .is_some()));
+    let served = server.wait_with_output().unwrap();
+    assert_eq!(served.status.code(), Some(0), "{}", describe(&served));
 }

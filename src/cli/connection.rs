@@ -70,9 +70,25 @@ pub struct Connection {
     #[arg(long, value_name = "PATH", requires = "cert")]
     pub key: Option<PathBuf>,
 
-    /// TLS version: tlsv1.2 pins TLS 1.2; tlsv1.3 lets OpenSSL negotiate its highest (turns TLS on)
-    #[arg(long, value_name = "VERSION", value_parser = ["tlsv1.2", "tlsv1.3"])]
+    /// Lowest TLS version: tlsv1.2 (OpenSSL's default, 1.2 or later). tlsv1.3 and tlsv1.1 are not supported: Paho C cannot pin them (turns TLS on)
+    #[arg(long, value_name = "VERSION")]
     pub tls_version: Option<String>,
+
+    /// TLS 1.2 cipher list, in OpenSSL's syntax (turns TLS on)
+    #[arg(long, value_name = "LIST")]
+    pub ciphers: Option<String>,
+
+    /// Verify the broker against the system's CA certificates (the default without --cafile or --capath; turns TLS on)
+    #[arg(long, conflicts_with_all = ["cafile", "capath"])]
+    pub tls_use_os_certs: bool,
+
+    /// TLS-PSK key, in hex (with --psk-identity; turns TLS on)
+    #[arg(long, value_name = "HEX", requires = "psk_identity")]
+    pub psk: Option<String>,
+
+    /// TLS-PSK identity
+    #[arg(long, value_name = "ID", requires = "psk")]
+    pub psk_identity: Option<String>,
 
     /// ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)
     #[arg(long, value_name = "PROTO")]
@@ -81,6 +97,58 @@ pub struct Connection {
     /// Do not verify the broker's certificate or host name
     #[arg(long)]
     pub insecure: bool,
+
+    /// MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)
+    #[arg(short = 'D', long = "property", value_names = ["CMD", "NAME", "VALUE"], num_args = 3..=4)]
+    pub property: Vec<String>,
+
+    /// Last Will topic, published by the broker if mqrr's connection ends without a clean DISCONNECT
+    #[arg(long, value_name = "TOPIC")]
+    pub will_topic: Option<String>,
+
+    /// Last Will payload [default: empty]
+    #[arg(long, value_name = "TEXT", requires = "will_topic")]
+    pub will_payload: Option<String>,
+
+    /// Last Will QoS
+    #[arg(long, value_name = "QOS", requires = "will_topic", value_parser = super::parse_qos)]
+    pub will_qos: Option<u8>,
+
+    /// Retain the Last Will
+    #[arg(long, requires = "will_topic")]
+    pub will_retain: bool,
+
+    /// Keep the session when disconnecting (a persistent session; needs -i)
+    #[arg(short = 'c', long)]
+    pub disable_clean_session: bool,
+
+    /// MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]
+    #[arg(short = 'x', long, value_name = "SECS", allow_negative_numbers = true, value_parser = parse_session_expiry)]
+    pub session_expiry: Option<u32>,
+
+    /// Set TCP_NODELAY (always on: Paho C sets it on every connection)
+    #[arg(long)]
+    pub nodelay: bool,
+
+    /// Bind to this local address (not supported: Paho C has no bind address)
+    #[arg(short = 'A', value_name = "ADDRESS", hide = true)]
+    pub bind_address: Option<String>,
+
+    /// SOCKS5 proxy URL (not supported: Paho C has HTTP proxies only)
+    #[arg(long, value_name = "URL", hide = true)]
+    pub proxy: Option<String>,
+
+    /// Private key form (only pem is supported: Paho C has no OpenSSL engines)
+    #[arg(long, value_name = "FORM", hide = true)]
+    pub keyform: Option<String>,
+
+    /// OpenSSL engine (not supported: Paho C has no OpenSSL engines)
+    #[arg(long, value_name = "ENGINE", hide = true)]
+    pub tls_engine: Option<String>,
+
+    /// Engine key password hash (not supported: Paho C has no OpenSSL engines)
+    #[arg(long, value_name = "HASH", hide = true)]
+    pub tls_engine_kpass_sha1: Option<String>,
 
     /// Trace connection steps and packets to stderr (never the password)
     #[arg(long, conflicts_with = "quiet")]
@@ -98,6 +166,17 @@ pub enum Protocol {
     V311,
     #[default]
     Auto,
+}
+
+/// `-x`: seconds, or `-1`, `4294967295` or `∞` for a session that never
+/// expires (mosquitto's spellings).
+fn parse_session_expiry(s: &str) -> Result<u32, String> {
+    match s.trim() {
+        "-1" | "∞" | "inf" => Ok(u32::MAX),
+        n => n
+            .parse::<u32>()
+            .map_err(|_| "expected seconds (0–4294967295), -1 or ∞".to_string()),
+    }
 }
 
 pub(crate) fn parse_protocol(s: &str) -> Result<Protocol, String> {

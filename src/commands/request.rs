@@ -126,7 +126,7 @@ pub async fn with_session<T>(
         r = body(&session) => r,
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
-    session.disconnect(&[], DISCONNECT_BOUND).await;
+    session.disconnect(DISCONNECT_BOUND).await;
     result
 }
 

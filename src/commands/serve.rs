@@ -156,7 +156,7 @@ pub async fn run(s: &Settings) -> Result<()> {
         _ = signals.recv() => Ok(()),
     };
     session
-        .disconnect(&[], crate::commands::request::DISCONNECT_BOUND)
+        .disconnect(crate::commands::request::DISCONNECT_BOUND)
         .await;
     result
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::paho::{self, Client, ConnectOptions, Failed};
+use super::properties::{Property, id};
 use super::reason;
 use super::session::{Limits, Session, finish, trace};
 use crate::cli::Protocol;
@@ -102,6 +103,7 @@ pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -
         limits,
         settings.display.clone(),
         debug,
+        settings.properties.clone(),
     ))
 }
 
@@ -164,10 +166,17 @@ fn version_name(v: i32) -> &'static str {
 
 /// Paho's CONNECT options for these settings and protocol version.
 fn connect_options(s: &ConnectionSettings, version: i32) -> ConnectOptions {
+    let mut properties = Vec::new();
+    if version == V5 {
+        if let Some(e) = s.session_expiry {
+            properties.push(Property::int(id::SESSION_EXPIRY_INTERVAL, e));
+        }
+        properties.extend(s.properties.connect.iter().cloned());
+    }
     ConnectOptions {
         version,
         keepalive_s: u16::try_from(s.keepalive.as_secs()).unwrap_or(u16::MAX),
-        clean: true,
+        clean: s.clean,
         username: s.username.clone(),
         password: s.password.clone(),
         timeout_s: NO_DEADLINE_S,
@@ -176,20 +185,20 @@ fn connect_options(s: &ConnectionSettings, version: i32) -> ConnectOptions {
             ca_path: t.capath.as_ref().map(|p| p.display().to_string()),
             key_store: t.cert.as_ref().map(|p| p.display().to_string()),
             private_key: t.key.as_ref().map(|p| p.display().to_string()),
-            ciphers: None,
-            // Paho's MQTT_SSL_VERSION_TLS_1_2; otherwise OpenSSL's highest.
-            ssl_version: if t.version.as_deref() == Some("tlsv1.2") {
-                5
-            } else {
-                0
-            },
+            // With PSK and no list of its own, OpenSSL must be allowed the
+            // PSK suites, which its default list leaves out.
+            ciphers: t
+                .ciphers
+                .clone()
+                .or_else(|| t.psk.as_ref().map(|_| "PSK".to_string())),
+            psk: t.psk.clone(),
             // Paho's default checks the chain but not the host name;
             // --insecure turns off both, nothing turns off only one.
             verify: !t.insecure,
             alpn: t.alpn.iter().cloned().collect(),
         }),
-        will: None,
-        properties: Vec::new(),
+        will: s.will.clone(),
+        properties,
         http_proxy: None,
     }
 }

@@ -237,8 +237,8 @@ pub struct Tls {
     pub key_store: Option<String>,
     pub private_key: Option<String>,
     pub ciphers: Option<String>,
-    /// `MQTT_SSL_VERSION_*`: 0 default, 3 TLS 1.0 … 5 TLS 1.2.
-    pub ssl_version: i32,
+    /// TLS-PSK identity and key.
+    pub psk: Option<(String, Vec<u8>)>,
     /// Check the chain (Paho's `enableServerCertAuth`) and the host name
     /// (Paho's `verify`).
     pub verify: bool,
@@ -958,11 +958,23 @@ impl CTls {
             keyStore: keep(&t.key_store)?,
             privateKey: keep(&t.private_key)?,
             enabledCipherSuites: keep(&t.ciphers)?,
-            sslVersion: t.ssl_version,
             enableServerCertAuth: c_int::from(t.verify),
             verify: c_int::from(t.verify),
             ..Default::default()
         };
+        if let Some((identity, key)) = &t.psk {
+            // The callback reads these for the rest of the process: a
+            // reconnect needs them again.
+            let psk: &'static Psk = Box::leak(Box::new(Psk {
+                identity: c_string(identity)?,
+                key: key.clone(),
+            }));
+            opts.ssl_psk_cb = Some(on_psk);
+            opts.ssl_psk_context = psk as *const Psk as *mut c_void;
+            // A PSK handshake has no certificate to check.
+            opts.enableServerCertAuth = 0;
+            opts.verify = 0;
+        }
         // ALPN in wire format (length-prefixed names). Paho copies it as a
         // C string, so it ends in a NUL that `protos_len` leaves out.
         let mut alpn = Vec::new();
@@ -981,6 +993,42 @@ impl CTls {
             _alpn: alpn,
         })
     }
+}
+
+/// A TLS-PSK identity and key for `on_psk`.
+struct Psk {
+    identity: CString,
+    key: Vec<u8>,
+}
+
+/// OpenSSL asks for the PSK identity and key (through Paho): copies them
+/// into its buffers; 0 (no PSK) when they do not fit.
+unsafe extern "C" fn on_psk(
+    _hint: *const c_char,
+    identity: *mut c_char,
+    max_identity_len: std::os::raw::c_uint,
+    psk: *mut std::os::raw::c_uchar,
+    max_psk_len: std::os::raw::c_uint,
+    context: *mut c_void,
+) -> std::os::raw::c_uint {
+    // SAFETY: `context` is the leaked `Psk`; OpenSSL's buffers hold
+    // `max_*_len` bytes each.
+    let Some(p) = (unsafe { (context as *const Psk).as_ref() }) else {
+        return 0;
+    };
+    let id = p.identity.as_bytes_with_nul();
+    if identity.is_null()
+        || psk.is_null()
+        || id.len() > max_identity_len as usize
+        || p.key.len() > max_psk_len as usize
+    {
+        return 0;
+    }
+    unsafe {
+        std::ptr::copy_nonoverlapping(id.as_ptr(), identity as *mut u8, id.len());
+        std::ptr::copy_nonoverlapping(p.key.as_ptr(), psk, p.key.len());
+    }
+    p.key.len() as std::os::raw::c_uint
 }
 
 /// Paho's will options with the data they point to.

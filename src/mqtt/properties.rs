@@ -217,6 +217,107 @@ impl fmt::Display for Property {
     }
 }
 
+/// The properties given with `-D`, by packet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ByPacket {
+    pub connect: Vec<Property>,
+    pub publish: Vec<Property>,
+    pub subscribe: Vec<Property>,
+    pub unsubscribe: Vec<Property>,
+    pub disconnect: Vec<Property>,
+    pub will: Vec<Property>,
+}
+
+impl ByPacket {
+    pub fn is_empty(&self) -> bool {
+        self.connect.is_empty()
+            && self.publish.is_empty()
+            && self.subscribe.is_empty()
+            && self.unsubscribe.is_empty()
+            && self.disconnect.is_empty()
+            && self.will.is_empty()
+    }
+
+    pub fn add(&mut self, packet: Packet, p: Property) {
+        match packet {
+            Packet::Connect => self.connect.push(p),
+            Packet::Publish => self.publish.push(p),
+            Packet::Subscribe => self.subscribe.push(p),
+            Packet::Unsubscribe => self.unsubscribe.push(p),
+            Packet::Disconnect => self.disconnect.push(p),
+            Packet::Will => self.will.push(p),
+        }
+    }
+}
+
+/// One `-D CMD NAME VALUE` (`-D CMD user-property KEY VALUE`), checked as
+/// mosquitto checks it: a known packet, a property MQTT 5 allows a client
+/// to send on it, a value of the property's type. Errors are one line.
+pub fn parse_spec(values: &[String]) -> Result<(Packet, Property), String> {
+    let [cmd, name, rest @ ..] = values else {
+        return Err("-D needs CMD NAME VALUE".into());
+    };
+    let packet = Packet::parse(cmd).ok_or_else(|| {
+        format!(
+            "-D {cmd}: not a packet (connect, publish, subscribe, unsubscribe, disconnect or will)"
+        )
+    })?;
+    let Some(&(id, name, kind, packets)) = TABLE.iter().find(|p| p.1 == name) else {
+        return Err(format!("-D {cmd} {name}: no such MQTT 5 property"));
+    };
+    if !packets.contains(&packet) {
+        return Err(format!(
+            "-D {cmd} {name}: not allowed on {} packets",
+            cmd.to_uppercase()
+        ));
+    }
+    let one = |rest: &[String]| -> Result<String, String> {
+        match rest {
+            [v] => Ok(v.clone()),
+            _ => Err(format!("-D {cmd} {name} takes one value")),
+        }
+    };
+    let int = |max: u32, min: u32| -> Result<u32, String> {
+        let v = one(rest)?;
+        match v.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "-D {cmd} {name} {v:?}: expected a number from {min} to {max}"
+            )),
+        }
+    };
+    let string = |v: String| -> Result<String, String> {
+        if v.contains('\0') || v.len() > 65535 {
+            Err(format!("-D {cmd} {name}: not a valid MQTT string"))
+        } else {
+            Ok(v)
+        }
+    };
+    let value = match (kind, id) {
+        (Kind::Pair, _) => match rest {
+            [k, v] => Value::Pair(string(k.clone())?, string(v.clone())?),
+            _ => return Err(format!("-D {cmd} {name} takes NAME VALUE")),
+        },
+        // A boolean or an indicator: 0 or 1.
+        (Kind::Byte, _) => Value::Int(int(1, 0)?),
+        // Receive Maximum and Topic Alias 0 are protocol errors.
+        (Kind::TwoByte, 0x21 | 0x23) => Value::Int(int(65535, 1)?),
+        (Kind::TwoByte, _) => Value::Int(int(65535, 0)?),
+        (Kind::FourByte, 0x27) => Value::Int(int(u32::MAX, 1)?),
+        (Kind::FourByte, _) => Value::Int(int(u32::MAX, 0)?),
+        (Kind::VarInt, _) => Value::Int(int(268_435_455, 1)?),
+        (Kind::String, _) => Value::String(string(one(rest)?)?),
+        (Kind::Binary, _) => {
+            let v = one(rest)?;
+            if v.len() > 65535 {
+                return Err(format!("-D {cmd} {name}: longer than 65535 bytes"));
+            }
+            Value::Binary(v.into_bytes())
+        }
+    };
+    Ok((packet, Property { id, value }))
+}
+
 /// The first value of `id` in `props`, as an integer.
 pub fn find_int(props: &[Property], id: u8) -> Option<u32> {
     props
@@ -250,6 +351,49 @@ mod tests {
                 assert_ne!(a.0, b.0);
                 assert_ne!(a.1, b.1);
             }
+        }
+    }
+
+    fn spec(args: &[&str]) -> Result<(Packet, Property), String> {
+        parse_spec(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn property_specs_are_checked_per_packet() {
+        assert_eq!(
+            spec(&["publish", "content-type", "text/plain"]).unwrap(),
+            (Packet::Publish, Property::string(0x03, "text/plain"))
+        );
+        assert_eq!(
+            spec(&["connect", "user-property", "k", "v"]).unwrap(),
+            (Packet::Connect, Property::user("k", "v"))
+        );
+        assert_eq!(
+            spec(&["subscribe", "subscription-identifier", "7"]).unwrap(),
+            (Packet::Subscribe, Property::int(0x0B, 7))
+        );
+        assert_eq!(
+            spec(&["connect", "session-expiry-interval", "4294967295"])
+                .unwrap()
+                .1,
+            Property::int(0x11, u32::MAX)
+        );
+        for bad in [
+            &["publish", "session-expiry-interval", "5"][..],
+            &["connect", "content-type", "x"],
+            &["subscribe", "subscription-identifier", "0"],
+            &["subscribe", "subscription-identifier", "268435456"],
+            &["publish", "payload-format-indicator", "2"],
+            &["connect", "receive-maximum", "0"],
+            &["connect", "receive-maximum", "65536"],
+            &["publish", "user-property", "k"],
+            &["publish", "content-type", "a", "b"],
+            &["publish", "no-such-property", "1"],
+            &["pubilsh", "content-type", "x"],
+            &["connect", "maximum-qos", "1"],
+            &["publish", "content-type"],
+        ] {
+            assert!(spec(bad).is_err(), "{bad:?} accepted");
         }
     }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::paho::{self, Client, Event, Failed, Outcome, Subscription};
-use super::properties::{Property, find_int, find_string, id, var_int_len};
+use super::properties::{ByPacket, Property, find_int, find_string, id, var_int_len};
 use super::reason;
 use crate::error::{Error, Result};
 use crate::message::Message;
@@ -136,6 +136,18 @@ pub struct Session {
     disconnected: Mutex<Option<String>>,
     /// Tags of outstanding publishes large enough to be written in parts.
     large: Mutex<std::collections::HashSet<u64>>,
+    /// The user's `-D` properties, added to every packet of their kind.
+    extra: ByPacket,
+}
+
+/// `base` followed by the user's `-D` properties for that packet; borrowed
+/// when there are none (the common case costs no allocation).
+fn with_extra<'a>(base: &'a [Property], extra: &'a [Property]) -> std::borrow::Cow<'a, [Property]> {
+    if extra.is_empty() {
+        std::borrow::Cow::Borrowed(base)
+    } else {
+        std::borrow::Cow::Owned([base, extra].concat())
+    }
 }
 
 /// A publish larger than this may not fit the socket's send buffer in one
@@ -178,6 +190,7 @@ impl Session {
         limits: Limits,
         display: String,
         debug: bool,
+        extra: ByPacket,
     ) -> Session {
         Session {
             v5: connect.version == 5,
@@ -189,6 +202,7 @@ impl Session {
             debug,
             disconnected: Mutex::new(None),
             large: Mutex::new(Default::default()),
+            extra,
         }
     }
 
@@ -386,9 +400,10 @@ impl Session {
             format!("SUBSCRIBE {}", opts.join(" "))
         });
         let what = || format!("SUBACK for {}", filters.join(" "));
+        let properties = with_extra(properties, &self.extra.subscribe);
         let completion = self
             .client
-            .subscribe(self.v5, subs, properties)
+            .subscribe(self.v5, subs, &properties)
             .map_err(|f| self.failure(f, &what()))?;
         let done = match finish(completion, deadline).await {
             None => return Err(Error::Timeout(format!("timed out waiting for {}", what()))),
@@ -438,9 +453,10 @@ impl Session {
     ) -> Result<()> {
         self.debug(|| format!("UNSUBSCRIBE {}", filters.join(" ")));
         let what = || format!("UNSUBACK for {}", filters.join(" "));
+        let properties = with_extra(properties, &self.extra.unsubscribe);
         let completion = self
             .client
-            .unsubscribe(self.v5, filters, properties)
+            .unsubscribe(self.v5, filters, &properties)
             .map_err(|f| self.failure(f, &what()))?;
         match finish(completion, deadline).await {
             None => Err(Error::Timeout(format!("timed out waiting for {}", what()))),
@@ -456,6 +472,11 @@ impl Session {
     /// outcome comes from `next()` as `Incoming::Published` with `tag`.
     /// Returns at once.
     pub fn publish(&self, m: &Outgoing, what: &str, tag: u64) -> Result<()> {
+        let properties = with_extra(m.properties, &self.extra.publish);
+        let m = &Outgoing {
+            properties: &properties,
+            ..*m
+        };
         self.check_publish(m, what)?;
         self.debug(|| {
             format!(
@@ -543,7 +564,8 @@ impl Session {
     /// Sends DISCONNECT with reason 0 (normal: the broker must not publish a
     /// Will) and waits until Paho has written it, at most `bound` (it takes
     /// about 0.1 ms on a healthy connection).
-    pub async fn disconnect(&self, properties: &[Property], bound: Duration) {
+    pub async fn disconnect(&self, bound: Duration) {
+        let properties = &self.extra.disconnect;
         if !self.client.is_connected() {
             return;
         }

@@ -7,12 +7,13 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -467,7 +468,7 @@ pub struct Seen {
 pub struct Collector {
     /// Never dropped: Paho's destructor joins its threads for ~1 s.
     client: std::mem::ManuallyDrop<mqtt::Client>,
-    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     thread: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 }
@@ -748,4 +749,139 @@ pub fn assert_no_panic(output: &Output) {
     let text = String::from_utf8_lossy(&all);
     assert!(!text.contains("panicked"), "panic in output: {text}");
     assert!(!text.contains("RUST_BACKTRACE"), "panic in output: {text}");
+}
+
+/// An mqrr process started with `--debug`, whose stderr is collected by a
+/// thread so the test can wait for a protocol step (e.g. the SUBACK) before
+/// it breaks something.
+pub struct Running {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+}
+
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Running {
+    pub fn spawn(args: &[impl AsRef<OsStr>]) -> Running {
+        let mut child = spawn_piped(mqrr_std().arg("--debug").args(args));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let (err_pipe, mut out_pipe) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
+        let err_buf = stderr.clone();
+        let out_buf = stdout.clone();
+        let readers = vec![
+            std::thread::spawn(move || {
+                for line in BufReader::new(err_pipe).lines() {
+                    let Ok(line) = line else { break };
+                    let mut s = err_buf.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            }),
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = out_pipe.read_to_end(&mut buf);
+                *out_buf.lock().unwrap() = buf;
+            }),
+        ];
+        Running {
+            child,
+            stderr,
+            readers,
+            stdout,
+        }
+    }
+
+    /// As `spawn`, then waits (bounded) until the trace reaches `step`.
+    pub fn spawn_until(step: &str, args: &[impl AsRef<OsStr>]) -> Running {
+        let run = Running::spawn(args);
+        assert!(
+            run.wait_for_debug(step, Duration::from_secs(10)),
+            "no {step}: {}",
+            run.stderr_text()
+        );
+        run
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (bounded) until the `--debug` trace has a line for `step`
+    /// (e.g. "SUBACK"), with or without a timestamp before it.
+    pub fn wait_for_debug(&self, step: &str, bound: Duration) -> bool {
+        wait_until(bound, || {
+            self.stderr_text()
+                .lines()
+                .filter_map(debug_message)
+                .any(|m| m.starts_with(step))
+        })
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits (bounded) for the exit; kills and fails on a hang.
+    pub fn finish(mut self, bound: Duration) -> Finished {
+        let mut status = None;
+        let exited = wait_until(bound, || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        if !exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!(
+                "mqrr still running after {bound:?}; stderr so far:\n{}",
+                self.stderr_text()
+            );
+        }
+        for r in self.readers.drain(..) {
+            r.join().unwrap();
+        }
+        let stdout = std::mem::take(&mut *self.stdout.lock().unwrap());
+        let stderr = std::mem::take(&mut *self.stderr.lock().unwrap());
+        Finished {
+            status: status.unwrap(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Does `act` (kills the broker, sends a signal), then `finish`es; also
+    /// returns the time from `act` to the exit.
+    pub fn finish_after(self, act: impl FnOnce(), bound: Duration) -> (Finished, Duration) {
+        let started = Instant::now();
+        act();
+        let out = self.finish(bound);
+        (out, started.elapsed())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A failed assertion must not leave mqrr running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The message of a `--debug` line, without the prefix and the optional
+/// `12.345 ms` timestamp.
+pub fn debug_message(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("mqrr: debug:")?.trim_start();
+    let mut words = rest.splitn(3, ' ').filter(|w| !w.is_empty());
+    match (words.next(), words.next()) {
+        (Some(n), Some("ms")) if n.parse::<f64>().is_ok() => {
+            Some(rest.split_once(" ms ").map_or("", |(_, m)| m.trim_start()))
+        }
+        _ => Some(rest),
+    }
 }
