@@ -383,6 +383,16 @@ fn ack_of(kind: u8, reason: Option<u8>) -> Step {
     }
 }
 
+/// A QoS 2 PUBLISH to mqrr on a topic it does not wait for.
+fn inbound_qos2(id: u16) -> Step {
+    Step::Publish {
+        qos: 2,
+        id,
+        ours: false,
+        topic: b"other",
+    }
+}
+
 /// The minimal sequences behind the crash and its relatives, each run a few
 /// times (see /work/notes/paho-double-free.md). Every one must end cleanly.
 #[test]
@@ -459,6 +469,30 @@ fn minimal_sequences_end_cleanly() {
             "PUBREL without PUBREC, then EOF",
             V5_QOS2,
             vec![ack_of(PUBREL, Some(0)), Step::HalfClose],
+        ),
+        (
+            "the whole flow, then a late PUBCOMP",
+            V5_QOS2,
+            vec![
+                ack_of(PUBREC, Some(0)),
+                ack_of(PUBCOMP, Some(0)),
+                ack_of(PUBCOMP, Some(0)),
+                Step::HalfClose,
+            ],
+        ),
+        (
+            "a QoS 2 PUBLISH twice with one id, then PUBREL, then EOF",
+            V5_QOS2,
+            vec![
+                inbound_qos2(7),
+                inbound_qos2(7),
+                Step::Ack {
+                    kind: PUBREL,
+                    id: Some(7),
+                    reason: Some(0),
+                },
+                Step::HalfClose,
+            ],
         ),
         (
             "PUBACK for the QoS 2 request",
