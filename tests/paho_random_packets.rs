@@ -3,9 +3,12 @@
 //! truncated packets, and mqrr must end with an exit status, never an
 //! abort, a signal, a panic or a hang past `-W`.
 //!
-//! It found a double free in the bundled Paho C 1.3.16 (about 1 seed in 29;
-//! /work/notes/paho-double-free.md), so both tests are `#[ignore]`d until
-//! Paho is patched. Run them by hand:
+//! It found a double free in the bundled Paho C 1.3.16, about 1 seed in 29:
+//! `MQTTAsync_cycle` completes a publish command for an ack that does not end
+//! its flow (a PUBCOMP before the PUBREC, say) and frees the topic and
+//! payload that the outbound message still holds; closing the session frees
+//! them again. Both tests are `#[ignore]`d until Paho is patched (the
+//! analysis and patch: /work/notes/paho-double-free.md). Run them by hand:
 //!
 //! ```sh
 //! cargo build   # the tests run target/debug/mqrr
