@@ -7,8 +7,9 @@
 //! `MQTTAsync_cycle` completes a publish command for an ack that does not end
 //! its flow (a PUBCOMP before the PUBREC, say) and frees the topic and
 //! payload that the outbound message still holds; closing the session frees
-//! them again. Both tests are `#[ignore]`d until Paho is patched (the
-//! analysis and patch: /work/notes/paho-double-free.md). Run them by hand:
+//! them again. mqrr builds Paho C with a fix
+//! (vendor/paho-mqtt-sys/patches/0001-…); the reduced sequences run in every
+//! test run (`minimal_sequences_end_cleanly`), the random run by hand:
 //!
 //! ```sh
 //! cargo build   # the tests run target/debug/mqrr
@@ -335,7 +336,7 @@ fn seeds() -> std::ops::Range<u64> {
 }
 
 #[test]
-#[ignore = "finds a double free in the bundled Paho C; run by hand (see the module doc)"]
+#[ignore = "600 seeds take minutes; run by hand (see the module doc)"]
 fn random_packets_after_a_qos2_request_never_crash_mqrr() {
     let seeds = seeds();
     let single = seeds.end - seeds.start == 1;
@@ -397,9 +398,8 @@ fn inbound_qos2(id: u16) -> Step {
 }
 
 /// The minimal sequences behind the crash and its relatives, each run a few
-/// times (see /work/notes/paho-double-free.md). Every one must end cleanly.
+/// times (vendor/paho-mqtt-sys/patches/0001-…). Every one must end cleanly.
 #[test]
-#[ignore = "crashes the bundled Paho C until it is patched; run by hand"]
 fn minimal_sequences_end_cleanly() {
     let v311 = Setup {
         version: "311",

@@ -770,8 +770,16 @@ pub struct Finished {
 }
 
 impl Running {
+    /// `--debug` goes after a subcommand name, if `args` starts with one.
     pub fn spawn(args: &[impl AsRef<OsStr>]) -> Running {
-        let mut child = spawn_piped(mqrr_std().arg("--debug").args(args));
+        let subcommands = ["serve", "pub", "sub", "c8y-token", "tedge-cmd"];
+        let split = match args.first() {
+            Some(a) if subcommands.iter().any(|s| a.as_ref() == OsStr::new(s)) => 1,
+            _ => 0,
+        };
+        let mut cmd = mqrr_std();
+        cmd.args(&args[..split]).arg("--debug").args(&args[split..]);
+        let mut child = spawn_piped(&mut cmd);
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let (err_pipe, mut out_pipe) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
