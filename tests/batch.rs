@@ -189,6 +189,121 @@ fn lines_are_sent_as_they_are_without_their_newline() {
     assert_eq!(payloads, [&b"a"[..], b"", b"c\r", b"\xff\x00d"]);
 }
 
+#[test]
+fn a_response_with_someone_elses_correlation_data_answers_nothing() {
+    let broker = Broker::start();
+    let _r = Responder::start(broker.port, "foreign/req", true, |req| {
+        let foreign = Reply {
+            correlation: Some(b"not-mqrr".to_vec()),
+            ..reply_to(req, "", "foreign")
+        };
+        vec![foreign, reply_to(req, "", req.payload.to_vec())]
+    });
+    let input = numbered(5);
+    assert_prints(
+        batch(broker.port, "foreign")
+            .args(["-W", "10s"])
+            .write_stdin(input.clone()),
+        &input,
+    );
+}
+
+/// An MQTT 3.1.1 responder on mosquitto: its replies carry no Correlation
+/// Data, whatever the requester speaks.
+fn uncorrelated(port: u16, name: &str) -> Responder {
+    let resp = format!("{name}/resp");
+    Responder::start(port, &format!("{name}/req"), false, move |req| {
+        vec![Reply::to(&resp, req.payload.to_ascii_uppercase())]
+    })
+}
+
+#[test]
+fn responses_without_correlation_data_need_correlation_off_when_several_are_outstanding() {
+    let broker = Broker::start();
+    let _r = uncorrelated(broker.port, "nocorr");
+    // One request outstanding: a response without correlation data can
+    // only answer it (--correlation auto, as in request mode).
+    assert_prints(
+        batch(broker.port, "nocorr")
+            .args(["-W", "10s"])
+            .write_stdin(
+                "a
+",
+            ),
+        "A
+",
+    );
+    // Three sent at once: which one a response answers is anyone's guess.
+    let out = batch(broker.port, "nocorr")
+        .args(["-W", "500ms"])
+        .write_stdin("a\nb\nc\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(27), "{}", describe(&out));
+    assert_eq!(out.stdout, b"\n\n\n");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("3 responses without correlation data could not be matched")
+            && stderr.contains("--correlation off"),
+        "{stderr}"
+    );
+    // One at a time, they are matched in order.
+    assert_prints(
+        batch(broker.port, "nocorr")
+            .args(["-W", "10s", "--correlation", "off"])
+            .write_stdin("a\nb\nc\n"),
+        "A\nB\nC\n",
+    );
+}
+
+#[test]
+fn a_line_the_broker_cannot_take_prints_empty_and_exits_4_naming_it() {
+    // Maximum Packet Size 200 (announced in CONNACK): line 2 does not fit.
+    // The other lines are answered; one stderr line names the refusal.
+    let broker = Broker::with_config("allow_anonymous true\nmax_packet_size 200\n");
+    let _r = Responder::echo(broker.port, "big/req", "big/resp");
+    let input = format!("one\n{}\nthree\n", "x".repeat(300));
+    let out = batch(broker.port, "big")
+        .args(["-W", "10s"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert_eq!(out.stdout, b"one\n\nthree\n", "{}", describe(&out));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("mqrr: line 2: request is ")
+            && stderr.contains("accepts at most 200; refused 1 of 3 requests (line 2)\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn requests_the_broker_refuses_to_take_print_empty_and_exit_4() {
+    // An ACL without write access to the request topic: mosquitto answers
+    // each QoS 1 PUBLISH with PUBACK 0x87 (not authorized).
+    let broker = Broker::with_files(
+        &[("acl", b"topic read acl/resp\n")],
+        "allow_anonymous true\nacl_file {dir}/acl\n",
+    );
+    let out = batch(broker.port, "acl")
+        .args(["-W", "10s", "-q", "1"])
+        .write_stdin("a\nb\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert_eq!(out.stdout, b"\n\n", "{}", describe(&out));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("mqrr: line 1: ")
+            && stderr.contains("not authorized")
+            && stderr.contains("; refused 2 of 2 requests (lines 1, 2)\n"),
+        "{stderr}"
+    );
+}
+
 // ---- how many at once ----------------------------------------------------
 
 /// Runs a batch of `lines` requests nobody answers, with `-W 1s`, and
@@ -469,6 +584,44 @@ fn sigint_prints_what_was_answered_and_disconnects_cleanly() {
         log_has(&format!("Received DISCONNECT from {id}")),
         "{}",
         broker.log()
+    );
+}
+
+#[test]
+fn a_lost_connection_ends_the_batch_with_what_was_answered() {
+    let mut broker = Broker::start();
+    let _r = Responder::start(broker.port, "lost/req", true, |req| match req.payload {
+        b"hang" => Vec::new(),
+        p => vec![reply_to(req, "", p.to_vec())],
+    });
+    let port = broker.port_arg();
+    let mut run = Live::spawn(&[
+        "--debug",
+        "-p",
+        &port,
+        "-t",
+        "lost/req",
+        "-e",
+        "lost/resp",
+        "-l",
+        "-W",
+        "30s",
+    ]);
+    run.send("one");
+    run.send("hang");
+    assert_eq!(run.next_line(), "one");
+    broker.kill();
+    let (status, rest, stderr) = run.finish();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(rest.is_empty(), "{rest:?}");
+    let diagnostics: Vec<&str> = stderr
+        .lines()
+        .filter(|l| debug_message(l).is_none())
+        .collect();
+    assert_eq!(diagnostics.len(), 1, "{stderr}");
+    assert!(
+        diagnostics[0].contains(&format!("connection to localhost:{port}")),
+        "{stderr}"
     );
 }
 

@@ -218,6 +218,9 @@ struct Batch<'a> {
     /// stdout was closed: the run ends quietly.
     reader_gone: bool,
     timed_out: Vec<u64>,
+    /// Lines whose request the broker refused, and the first refusal.
+    refused: Vec<u64>,
+    first_refusal: Option<Error>,
     /// Responses without Correlation Data skipped because several requests
     /// were outstanding (MQTT 5, `--correlation auto`).
     ambiguous: usize,
@@ -250,6 +253,8 @@ impl<'a> Batch<'a> {
             input_error: None,
             reader_gone: false,
             timed_out: Vec::new(),
+            refused: Vec::new(),
+            first_refusal: None,
             ambiguous: 0,
             first_publish: None,
             latencies: Vec::new(),
@@ -370,12 +375,23 @@ impl<'a> Batch<'a> {
         };
         // With correlation nothing waits for a request to be written (a
         // response carrying its Correlation Data cannot come before it).
-        if self.correlated {
+        let published = if self.correlated {
             session.publish_unconfirmed(&message, "request", n)
         } else {
             session.publish(&message, "request", n).map(|()| true)
+        };
+        self.sent += 1;
+        match published {
+            Ok(_) => {}
+            // Too large for the broker's Maximum Packet Size: this line
+            // fails, the others go on.
+            Err(e @ Error::Refused(_)) => {
+                self.slots.push_back(Slot::Unanswered);
+                self.refuse(n, e);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
         }
-        .map_err(|e| at_line(n, e))?;
         let now = Instant::now();
         self.first_publish.get_or_insert(now);
         self.slots.push_back(Slot::Waiting(Waiting {
@@ -386,8 +402,17 @@ impl<'a> Batch<'a> {
         }));
         self.order.push_back(n);
         self.outstanding += 1;
-        self.sent += 1;
         Ok(())
+    }
+
+    /// Records that the broker refused line `n`'s request (it prints as an
+    /// unanswered line; the first refusal is the closing stderr line).
+    fn refuse(&mut self, n: u64, e: Error) {
+        self.refused.push(n);
+        self.first_refusal.get_or_insert(match e {
+            Error::Refused(m) => Error::Refused(format!("line {}: {m}", n + 1)),
+            other => other,
+        });
     }
 
     fn slot(&mut self, n: u64) -> Option<&mut Slot> {
@@ -455,10 +480,21 @@ impl<'a> Batch<'a> {
             Incoming::Published {
                 tag,
                 result: Err(f),
-            } => Err(at_line(
-                tag,
-                session.publish_error(f, &self.req.topic, "request"),
-            )),
+            } => match session.publish_error(f, &self.req.topic, "request") {
+                // A PUBACK/PUBREC with a reason code ≥ 0x80 refuses this
+                // request only.
+                e @ Error::Refused(_) => {
+                    if let Some(slot) = self.slot(tag) {
+                        if matches!(slot, Slot::Waiting(_)) {
+                            *slot = Slot::Unanswered;
+                            self.outstanding -= 1;
+                        }
+                    }
+                    self.refuse(tag, e);
+                    Ok(())
+                }
+                e => Err(e),
+            },
             Incoming::Lost(e) => Err(e),
         }
     }
@@ -584,7 +620,8 @@ impl<'a> Batch<'a> {
 
     /// Prints what is left and turns the run's outcome into the exit
     /// status: the run's own error first (a signal, a lost connection),
-    /// then a stdin error, then requests without a response (exit 27).
+    /// then a stdin error, then requests the broker refused (exit 4), then
+    /// requests without a response (exit 27); one stderr line says it all.
     fn finish(mut self, result: Result<()>, quiet: bool) -> Result<()> {
         if self.reader_gone {
             return Ok(());
@@ -614,35 +651,53 @@ impl<'a> Batch<'a> {
         if let Some(e) = self.input_error.take() {
             return Err(Error::Runtime(e));
         }
-        if self.timed_out.is_empty() {
-            return Ok(());
+        let timeouts = (!self.timed_out.is_empty()).then(|| {
+            let mut msg = format!(
+                "no response on {} within {} for {}",
+                self.req.filter,
+                human(self.req.timeout),
+                self.count(&self.timed_out)
+            );
+            if self.ambiguous > 0 {
+                msg.push_str(&format!(
+                    "; {} responses without correlation data could not be matched \
+                     (a responder that does not copy it needs --correlation off)",
+                    self.ambiguous
+                ));
+            }
+            msg
+        });
+        match (self.first_refusal.take(), timeouts) {
+            (Some(e), timeouts) => {
+                let mut msg = format!("{e}; refused {}", self.count(&self.refused));
+                if let Some(t) = timeouts {
+                    msg.push_str(&format!("; {t}"));
+                }
+                Err(Error::Refused(msg))
+            }
+            (None, Some(t)) => Err(Error::Timeout(t)),
+            (None, None) => Ok(()),
         }
-        let mut lines: Vec<String> = self
-            .timed_out
+    }
+
+    /// `3 of 100 requests (lines 4, 17, 52)`: how many of the lines sent
+    /// `lines` are, naming the first few.
+    fn count(&self, lines: &[u64]) -> String {
+        let mut named: Vec<String> = lines
             .iter()
             .take(NAMED_LINES)
             .map(|n| (n + 1).to_string())
             .collect();
-        if self.timed_out.len() > NAMED_LINES {
-            lines.push("…".into());
+        if lines.len() > NAMED_LINES {
+            named.push("…".into());
         }
-        let mut msg = format!(
-            "no response on {} within {} for {} of {} requests (line{} {})",
-            self.req.filter,
-            human(self.req.timeout),
-            self.timed_out.len(),
+        format!(
+            "{} of {} requests (line{} {})",
+            lines.len(),
             self.sent,
-            if self.timed_out.len() == 1 { "" } else { "s" },
-            lines.join(", ")
-        );
-        if self.ambiguous > 0 {
-            msg.push_str(&format!(
-                "; {} responses without correlation data could not be matched \
-                 (a responder that does not copy it needs --correlation off)",
-                self.ambiguous
-            ));
-        }
-        Err(Error::Timeout(msg))
+            if lines.len() == 1 { "" } else { "s" },
+            named.join(", ")
+        )
     }
 
     /// The `--batch-stats` line: rate and latency percentiles.
@@ -679,13 +734,4 @@ impl<'a> Batch<'a> {
 /// Where line `n` is in slots that start at line `base`.
 fn index(base: u64, n: u64) -> Option<usize> {
     usize::try_from(n.checked_sub(base)?).ok()
-}
-
-/// A refused publish, naming the input line (1-based) it refused: the
-/// broker's limits (Maximum Packet Size) differ from line to line.
-fn at_line(n: u64, e: Error) -> Error {
-    match e {
-        Error::Refused(m) => Error::Refused(format!("line {}: {m}", n + 1)),
-        other => other,
-    }
 }
