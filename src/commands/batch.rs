@@ -160,7 +160,7 @@ enum Slot {
     Waiting(Waiting),
     /// Answered, rendered, held until the lines before it are printed.
     Answered(Vec<u8>),
-    /// No response within `-W`.
+    /// No response within `-W`, or refused by the broker: an empty line.
     Unanswered,
     /// Printed (or, with `--unordered`, nothing left to print).
     Done,
@@ -660,9 +660,9 @@ impl<'a> Batch<'a> {
             );
             if self.ambiguous > 0 {
                 msg.push_str(&format!(
-                    "; {} responses without correlation data could not be matched \
+                    "; {} without correlation data could not be matched \
                      (a responder that does not copy it needs --correlation off)",
-                    self.ambiguous
+                    plural(self.ambiguous, "response")
                 ));
             }
             msg
@@ -692,10 +692,10 @@ impl<'a> Batch<'a> {
             named.push("…".into());
         }
         format!(
-            "{} of {} requests (line{} {})",
+            "{} of {} ({} {})",
             lines.len(),
-            self.sent,
-            if lines.len() == 1 { "" } else { "s" },
+            plural(self.sent as usize, "request"),
+            if lines.len() == 1 { "line" } else { "lines" },
             named.join(", ")
         )
     }
@@ -713,7 +713,7 @@ impl<'a> Batch<'a> {
             l.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
         };
         format!(
-            "batch stats: {} requests, {} answered in {:.3} s ({:.0}/s); latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}; outstanding at most {}",
+            "batch stats: {} requests, {} answered in {:.3} s ({:.0}/s); latency ms p50 {:.3} p90 {:.3} p99 {:.3} max {:.3}; outstanding limit {}",
             self.sent,
             self.latencies.len(),
             elapsed,
@@ -729,6 +729,11 @@ impl<'a> Batch<'a> {
             self.limit
         )
     }
+}
+
+/// `1 request`, `2 requests`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Where line `n` is in slots that start at line `base`.
