@@ -41,7 +41,7 @@ _mqrr() {
 
     case "${cmd}" in
         mqrr)
-            opts="-h -p -L -u -P -i -I -k -V -D -c -x -A -t -e -m -n -s -q -W -C -N -v -j -r -f -d --help --version --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --debug --quiet --topic --response-topic --message --null-message --stdin --file --qos --timeout --resend --count --retain --retained --correlation --user-property --verbose --json --regex --fields --delimiter c8y-token serve help"
+            opts="-h -p -L -u -P -i -I -k -V -D -c -x -A -t -e -m -n -s -q -W -C -N -v -j -r -f -d --help --version --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet --topic --response-topic --message --null-message --stdin --file --qos --timeout --resend --count --retain --retained --correlation --user-property --verbose --json --regex --fields --delimiter c8y-token serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,6 +211,10 @@ _mqrr() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --options-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -315,7 +319,7 @@ _mqrr() {
             return 0
             ;;
         mqrr__subcmd__c8y__subcmd__token)
-            opts="-W -o -h -p -L -u -P -i -I -k -V -D -c -x -A --help --prefix --timeout --resend --output --min-valid --cache --no-tedge-config --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --debug --quiet"
+            opts="-W -o -h -p -L -u -P -i -I -k -V -D -c -x -A --help --prefix --timeout --resend --output --min-valid --cache --no-tedge-config --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,6 +521,10 @@ _mqrr() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --options-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -581,7 +589,7 @@ _mqrr() {
             return 0
             ;;
         mqrr__subcmd__serve)
-            opts="-t -q -C -j -h -p -L -u -P -i -I -k -V -D -c -x -A --help --topic --qos --reply-topic --count --jobs --exec-timeout --echo --reply --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --debug --quiet"
+            opts="-t -q -C -j -h -p -L -u -P -i -I -k -V -D -c -x -A --help --topic --qos --reply-topic --count --jobs --exec-timeout --echo --reply --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -792,6 +800,10 @@ _mqrr() {
                     return 0
                     ;;
                 --tls-engine-kpass-sha1)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --options-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mqrr_global_optspecs
-    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= ciphers= tls-use-os-certs psk= psk-identity= tls-alpn= insecure D/property= will-topic= will-payload= will-qos= will-retain c/disable-clean-session x/session-expiry= nodelay A= proxy= keyform= tls-engine= tls-engine-kpass-sha1= debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retain retained correlation= user-property= N v/verbose j/json= r/regex= f/fields= d/delimiter=
+    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= ciphers= tls-use-os-certs psk= psk-identity= tls-alpn= insecure D/property= will-topic= will-payload= will-qos= will-retain c/disable-clean-session x/session-expiry= nodelay A= proxy= keyform= tls-engine= tls-engine-kpass-sha1= options-file= debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retain retained correlation= user-property= N v/verbose j/json= r/regex= f/fields= d/delimiter=
 end
 
 function __fish_mqrr_needs_command
@@ -54,6 +54,7 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -l proxy -d 'SOCKS5 proxy URL (n
 complete -c mqrr -n "__fish_mqrr_needs_command" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -l options-file -d 'Read options from this file: one option and its value per line, # comments, as mosquitto\'s client config files; the command line wins (-o for requests, pub, sub and serve)' -r -F
 complete -c mqrr -n "__fish_mqrr_needs_command" -s t -l topic -d 'Topic to publish the request on' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s e -l response-topic -d 'Topic filter to wait for the response on (wildcards allowed)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s m -l message -d 'Request payload' -r
@@ -128,6 +129,7 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l proxy -d 'SOCKS5
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l options-file -d 'Read options from this file: one option and its value per line, # comments, as mosquitto\'s client config files; the command line wins (-o for requests, pub, sub and serve)' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l help -d 'Print help'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l no-tedge-config -d 'Ignore thin-edge.io\'s tedge.toml'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l tls-use-os-certs -d 'Verify the broker against the system\'s CA certificates (the default without --cafile or --capath; turns TLS on)'
@@ -174,6 +176,7 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l proxy -d 'SOCKS5 pro
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l options-file -d 'Read options from this file: one option and its value per line, # comments, as mosquitto\'s client config files; the command line wins (-o for requests, pub, sub and serve)' -r -F
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l help -d 'Print help'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l echo -d 'Reply with the request payload'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l tls-use-os-certs -d 'Verify the broker against the system\'s CA certificates (the default without --cafile or --capath; turns TLS on)'

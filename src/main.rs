@@ -10,7 +10,15 @@ use mqrr::error::exit as status;
 
 fn main() {
     let start = std::time::Instant::now();
-    let cli = match Cli::try_parse() {
+    let args = match mqrr::cli::with_options_file(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e) => {
+            let quiet = std::env::args_os().any(|a| a == "--quiet");
+            mqrr::error::warn(quiet, &e.to_string());
+            exit(e.exit_code());
+        }
+    };
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();

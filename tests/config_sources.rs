@@ -164,3 +164,117 @@ fn credentials_from_the_command_line_url_win_over_the_environment() {
         "hi\n",
     );
 }
+
+// ---- options files (-o) ------------------------------------------------------
+
+fn options_file(lines: &str) -> tempfile::NamedTempFile {
+    temp_file(lines.as_bytes())
+}
+
+#[test]
+fn an_options_file_supplies_what_the_command_line_leaves_out() {
+    let (broker, _r) = echo_broker();
+    let file = options_file(&format!(
+        "# broker and topics\n-h 127.0.0.1\r\n-p {}\n  # indented comment\n\n-t src/req\n-e src/resp\n-m from  the file\n",
+        broker.port
+    ));
+    // The value is the rest of the line, spaces and all.
+    assert_prints(
+        mqrr().arg("-o").arg(file.path()).args(["-W", "5s"]),
+        "from  the file\n",
+    );
+    assert_prints(
+        mqrr()
+            .arg("--options-file")
+            .arg(file.path())
+            .args(["-W", "5s"]),
+        "from  the file\n",
+    );
+}
+
+#[test]
+fn the_command_line_wins_over_the_options_file_without_conflicts() {
+    let (broker, _r) = echo_broker();
+    let file =
+        options_file("-L mqtt://nowhere.invalid:1\n-t src/req\n-e src/resp\n-m file\n-W 1\n");
+    let port = broker.port.to_string();
+    // -h/-p replace the file's -L; -s replaces the file's -m; -W the file's.
+    assert_prints(
+        mqrr()
+            .arg("-o")
+            .arg(file.path())
+            .args(["-h", "127.0.0.1", "-p", &port, "-s", "-W", "5s"])
+            .write_stdin("stdin"),
+        "stdin\n",
+    );
+}
+
+#[test]
+fn the_environment_ranks_above_the_options_file() {
+    let (broker, _r) = echo_broker();
+    let file = options_file("-h nowhere.invalid\n-p 1\n-t src/req\n-e src/resp\n-m hi\n-W 5s\n");
+    assert_prints(
+        mqrr()
+            .arg("-o")
+            .arg(file.path())
+            .env("MQRR_URL", format!("mqtt://127.0.0.1:{}", broker.port)),
+        "hi\n",
+    );
+}
+
+#[test]
+fn repeatable_options_add_up_across_the_file_and_the_command_line() {
+    let broker = Broker::start();
+    let seen = Collector::start(broker.port, "src/req", true);
+    let file = options_file(&format!(
+        "-p {}\n--user-property from=file\n-D publish content-type text/x-file\n",
+        broker.port
+    ));
+    let out = mqrr()
+        .arg("-o")
+        .arg(file.path())
+        .args(["-t", "src/req", "-e", "src/resp", "-W", "300ms"])
+        .args(["--user-property", "from=cli"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(27), "{}", describe(&out));
+    let m = &seen.wait_for(1, Duration::from_secs(5))[0];
+    let user: Vec<&str> = m
+        .properties
+        .iter()
+        .filter(|(id, _)| *id == 0x26)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(user, ["from=file", "from=cli"], "{m:?}");
+    assert!(
+        m.properties.contains(&(0x03, "text/x-file".into())),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn bad_options_files_are_usage_errors_naming_file_or_line() {
+    let missing = mqrr()
+        .args(["-o", "/nonexistent/mqrr-options", "-t", "a", "-e", "b"])
+        .output()
+        .unwrap();
+    assert_failure(&missing, 2, &["/nonexistent/mqrr-options"]);
+    for (text, needle) in [
+        (
+            "-t a\n--no-such-option x\n",
+            "line 2: unknown option --no-such-option",
+        ),
+        ("-t a\n-e b\n-W\n", "line 3: -W needs a value"),
+        ("-t a\n--retained yes\n", "--retained takes no value"),
+        ("host localhost\n", "line 1"),
+    ] {
+        let file = options_file(text);
+        let out = mqrr().arg("-o").arg(file.path()).output().unwrap();
+        assert_failure_in(&format!("{text:?}: "), &out, 2, &[needle]);
+    }
+    let twice = mqrr()
+        .args(["-o", "a", "-o", "b", "-t", "a", "-e", "b"])
+        .output()
+        .unwrap();
+    assert_failure(&twice, 2, &["only one options file"]);
+}

@@ -150,6 +150,10 @@ pub struct Connection {
     #[arg(long, value_name = "HASH", hide = true)]
     pub tls_engine_kpass_sha1: Option<String>,
 
+    /// Read options from this file: one option and its value per line, # comments, as mosquitto's client config files; the command line wins (-o for requests, pub, sub and serve)
+    #[arg(long, value_name = "PATH")]
+    pub options_file: Option<std::path::PathBuf>,
+
     /// Trace connection steps and packets to stderr (never the password)
     #[arg(long, conflicts_with = "quiet")]
     pub debug: bool,

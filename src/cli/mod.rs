@@ -10,6 +10,7 @@ use clap::{ArgAction, Parser, Subcommand};
 
 mod c8y_token;
 mod connection;
+pub mod options_file;
 mod request;
 mod serve;
 
@@ -69,6 +70,66 @@ pub enum Command {
     /// stdout.
     #[command(disable_help_flag = true)]
     Serve(ServeArgs),
+}
+
+/// The command line with its options file (`-o`, spec §2) read in: the
+/// file's options go in front of the command line's, except those the
+/// command line overrides. Without an options file, `args` unchanged (and
+/// no clap command is built: a one-shot request does not pay for it).
+pub fn with_options_file(
+    mut args: Vec<std::ffi::OsString>,
+) -> crate::error::Result<Vec<std::ffi::OsString>> {
+    use clap::CommandFactory;
+    let sub = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .filter(|a| ["pub", "sub", "serve", "c8y-token", "tedge-cmd"].contains(a))
+        .map(String::from);
+    let skip = if sub.is_some() { 2 } else { 1 };
+    // c8y-token and tedge-cmd use -o for their output form.
+    let short_o = !matches!(sub.as_deref(), Some("c8y-token" | "tedge-cmd"));
+    let Some(rest) = args.get(skip..) else {
+        return Ok(args);
+    };
+    let Some(path) = options_file::named(rest, short_o)? else {
+        return Ok(args);
+    };
+    let mut rest = args.split_off(skip);
+    options_file::strip(&mut rest, short_o);
+    let file = options_file::read(&path)?;
+    let mut command = Cli::command();
+    command.build();
+    let command = match &sub {
+        Some(name) => command
+            .find_subcommand(name)
+            .cloned()
+            .unwrap_or_else(Cli::command),
+        None => command,
+    };
+    args.extend(options_file::merge(
+        &command,
+        &file,
+        &rest,
+        &from_environment(),
+    )?);
+    Ok(args)
+}
+
+/// The connection options the environment sets (spec §2: it ranks above an
+/// options file). The broker's address counts whole, as in `apply_env`.
+fn from_environment() -> Vec<&'static str> {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let mut ids = Vec::new();
+    if set("MQRR_URL") || set("MQRR_HOST") || set("MQRR_PORT") {
+        ids.extend(["url", "host", "port", "unix"]);
+    }
+    if set("MQRR_USERNAME") {
+        ids.push("username");
+    }
+    if set("MQRR_PASSWORD") {
+        ids.extend(["password", "password_file"]);
+    }
+    ids
 }
 
 /// The longest duration accepted anywhere (about 31 years): far beyond any

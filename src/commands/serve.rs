@@ -242,9 +242,9 @@ fn counted(replied: &mut u64, s: &Settings) -> bool {
     s.count.is_some_and(|n| *replied >= n)
 }
 
-/// Publishes a reply. Returns true when it counts as sent already: a small
-/// QoS 0 reply is not confirmed one by one (`publish_unconfirmed`, a fifth
-/// of serve's CPU time per request, issue #14); Paho writes it before the
+/// Publishes a reply. Returns true when it counts as sent already: a QoS 0
+/// reply is not confirmed one by one (`publish_unconfirmed`, a fifth of
+/// serve's CPU time per request, issue #14); Paho writes it before the
 /// DISCONNECT that may follow. Otherwise it counts at its acknowledgement.
 fn publish(
     session: &Session,

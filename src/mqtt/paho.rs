@@ -205,24 +205,6 @@ fn global_init() {
     });
 }
 
-unsafe extern "C" {
-    /// Paho C's own wake-up of its receive thread's poll (Socket.c).
-    fn Socket_interrupt() -> c_int;
-}
-
-/// Wakes Paho's receive thread. Paho C 1.3.16 continues a partially
-/// written packet only when that thread's poll returns, and the poll waits
-/// for something to read, up to a second: a 64 MiB publish took 12 s
-/// (mosquitto_pub: 0.25 s, issue #11). Callers nudge it while a large
-/// publish is outstanding.
-pub fn wake_writer() {
-    // SAFETY: sends one byte on Paho's internal socket pair, created with
-    // the first client; callers only call this once a client exists.
-    unsafe {
-        Socket_interrupt();
-    }
-}
-
 /// A C string for Paho, or `BAD_UTF8_STRING` when `s` holds a NUL (the
 /// callers check topics and ids before; this keeps the FFI total).
 fn c_string(s: &str) -> Result<CString, Failed> {

@@ -134,8 +134,6 @@ pub struct Session {
     debug: bool,
     /// The reason of the broker's last DISCONNECT, reported with the loss.
     disconnected: Mutex<Option<String>>,
-    /// Tags of outstanding publishes large enough to be written in parts.
-    large: Mutex<std::collections::HashSet<u64>>,
     /// The user's `-D` properties, added to every packet of their kind.
     extra: ByPacket,
 }
@@ -149,12 +147,6 @@ fn with_extra<'a>(base: &'a [Property], extra: &'a [Property]) -> std::borrow::C
         std::borrow::Cow::Owned([base, extra].concat())
     }
 }
-
-/// A publish larger than this may not fit the socket's send buffer in one
-/// write; until it completes, `next()` wakes Paho's writer (`wake_writer`).
-const LARGE: usize = 16 * 1024;
-/// How often a partly written publish is continued.
-const NUDGE: Duration = Duration::from_millis(1);
 
 /// When the process started, for the timestamps of `--debug` lines.
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -201,7 +193,6 @@ impl Session {
             display,
             debug,
             disconnected: Mutex::new(None),
-            large: Mutex::new(Default::default()),
             extra,
         }
     }
@@ -225,26 +216,11 @@ impl Session {
     /// are skipped with a `--debug` line, never handed on.
     pub async fn next(&self) -> Incoming {
         loop {
-            let event = if self.writing() {
-                tokio::select! {
-                    e = self.events.recv() => e,
-                    _ = tokio::time::sleep(NUDGE) => {
-                        paho::wake_writer();
-                        continue;
-                    }
-                }
-            } else {
-                self.events.recv().await
-            };
+            let event = self.events.recv().await;
             if let Some(incoming) = self.translate(event.ok()) {
                 return incoming;
             }
         }
-    }
-
-    /// Whether a large publish may still be being written.
-    fn writing(&self) -> bool {
-        self.large.lock().is_ok_and(|l| !l.is_empty())
     }
 
     /// What has already arrived, without waiting.
@@ -265,15 +241,10 @@ impl Session {
     fn translate(&self, event: Option<Event>) -> Option<Incoming> {
         Some(match event {
             Some(Event::Message(m)) => Incoming::Message(m),
-            Some(Event::Published { tag, outcome }) => {
-                if let Ok(mut l) = self.large.lock() {
-                    l.remove(&tag);
-                }
-                Incoming::Published {
-                    tag,
-                    result: outcome.map(drop),
-                }
-            }
+            Some(Event::Published { tag, outcome }) => Incoming::Published {
+                tag,
+                result: outcome.map(drop),
+            },
             Some(Event::Malformed(why)) => {
                 self.debug(|| format!("dropped: {why}"));
                 return None;
@@ -289,12 +260,7 @@ impl Session {
                 }
                 Incoming::Lost(self.lost())
             }
-            Some(Event::Lost) | None => {
-                if let Ok(mut l) = self.large.lock() {
-                    l.clear();
-                }
-                Incoming::Lost(self.lost())
-            }
+            Some(Event::Lost) | None => Incoming::Lost(self.lost()),
         })
     }
 
@@ -475,14 +441,15 @@ impl Session {
         self.send(m, what, Some(tag))
     }
 
-    /// As `publish`, but a QoS 0 message of at most 16 KiB reports no
-    /// outcome: for the many messages nobody waits on being written (batch
-    /// requests, serve's replies), where Paho's completion callback and the
-    /// wake-up it costs were a fifth of the CPU time per message (measured,
-    /// issue #14). Returns whether an `Incoming::Published` with `tag` will
-    /// follow; a lost connection is reported by `next()` either way.
+    /// As `publish`, but a QoS 0 message reports no outcome: for the many
+    /// messages nobody waits on being written (batch requests, serve's
+    /// replies), where Paho's completion callback and the wake-up it costs
+    /// were a fifth of the CPU time per message (measured, issue #14).
+    /// Returns whether an `Incoming::Published` with `tag` will follow
+    /// (QoS 1 and 2: their acknowledgement may refuse them); a lost
+    /// connection is reported by `next()` either way.
     pub fn publish_unconfirmed(&self, m: &Outgoing, what: &str, tag: u64) -> Result<bool> {
-        let confirmed = m.qos > 0 || m.payload.len() > LARGE;
+        let confirmed = m.qos > 0;
         self.send(m, what, confirmed.then_some(tag))?;
         Ok(confirmed)
     }
@@ -513,13 +480,7 @@ impl Session {
                 m.properties,
                 tag,
             )
-            .map_err(|f| self.failure(f, &format!("publishing on {}", m.topic)))?;
-        if let (Some(tag), true) = (tag, m.payload.len() > LARGE) {
-            if let Ok(mut l) = self.large.lock() {
-                l.insert(tag);
-            }
-        }
-        Ok(())
+            .map_err(|f| self.failure(f, &format!("publishing on {}", m.topic)))
     }
 
     /// The error for a publish the broker refused or could not take.

@@ -1,0 +1,516 @@
+//! A seeded random driver: after CONNACK and SUBACK, the fake broker answers
+//! mqrr's MQTT 5 QoS 2 request with a random sequence of valid, invalid and
+//! truncated packets, and mqrr must end with an exit status, never an
+//! abort, a signal, a panic or a hang past `-W`.
+//!
+//! It found a double free in the bundled Paho C 1.3.16, about 1 seed in 29:
+//! `MQTTAsync_cycle` completes a publish command for an ack that does not end
+//! its flow (a PUBCOMP before the PUBREC, say) and frees the topic and
+//! payload that the outbound message still holds; closing the session frees
+//! them again. Both tests are `#[ignore]`d until Paho is patched (the
+//! analysis and patch: /work/notes/paho-double-free.md). Run them by hand:
+//!
+//! ```sh
+//! cargo build   # the tests run target/debug/mqrr
+//! MQRR_SEEDS=0..600 MQRR_JOBS=4 cargo test --test paho_random_packets random -- --ignored --nocapture
+//! MQRR_SEEDS=78 cargo test …               # one seed, with mqrr's --debug trace
+//! MQRR_SEEDS=78 MQRR_REDUCE=1 cargo test … # and its minimal sequence
+//! MQRR_SEEDS=78 MQRR_WRAP="valgrind -q" cargo test …  # under valgrind
+//! MQRR_WRAP="gdb -q -batch -ex run -ex bt --args" …   # or with a backtrace
+//! MQRR_TOPIC_FAULTS=1 …                    # NUL and non-UTF-8 topics too
+//! cargo test --test paho_random_packets minimal -- --ignored --nocapture
+//! ```
+
+mod common;
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::fake_broker::*;
+use common::*;
+
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// What the broker does after the request arrived, one step at a time.
+#[derive(Clone, Debug)]
+enum Step {
+    /// PUBACK/PUBREC/PUBREL/PUBCOMP; `id: None` is the request's id.
+    Ack {
+        kind: u8,
+        id: Option<u16>,
+        reason: Option<u8>,
+    },
+    Publish {
+        qos: u8,
+        id: u16,
+        ours: bool,
+        topic: &'static [u8],
+    },
+    Garbage(Vec<u8>),
+    /// A valid ack or PUBLISH, cut after `keep` bytes.
+    Truncated(Box<Step>, usize),
+    /// A valid packet whose remaining length is off by `delta`.
+    BadLength(Box<Step>, i8),
+    Disconnect(u8),
+    Pause(u64),
+    HalfClose,
+    Close,
+}
+
+fn topic_faults() -> bool {
+    std::env::var("MQRR_TOPIC_FAULTS").as_deref() == Ok("1")
+}
+
+fn random_step(rng: &mut SplitMix64, depth: u32) -> Step {
+    let reasons = [0x00, 0x10, 0x80, 0x83, 0x87, 0x91, 0x92, 0x97];
+    let ids = [None, None, None, Some(1), Some(2), Some(0), Some(0xFFFF)];
+    match rng.below(if depth > 0 { 7 } else { 14 }) {
+        0..=3 => {
+            let (known, any) = (rng.pick(&reasons), rng.next() as u8);
+            Step::Ack {
+                kind: rng.pick(&[PUBACK, PUBREC, PUBREL, PUBCOMP]),
+                id: rng.pick(&ids),
+                reason: rng.pick(&[None, Some(known), Some(any)]),
+            }
+        }
+        4..=5 => Step::Publish {
+            qos: rng.below(3) as u8,
+            id: rng.pick(&[1, 2, 3, 0]),
+            ours: rng.below(4) == 0,
+            // A NUL or non-UTF-8 topic only with MQRR_TOPIC_FAULTS=1: the
+            // paho-mqtt crate panics on either in its message callback
+            // (an abort across FFI), which would hide Paho C's own faults.
+            topic: if topic_faults() {
+                rng.pick(&[&b"resp"[..], b"other", b"re\0sp", b"\xff\xfe"])
+            } else {
+                rng.pick(&[&b"resp"[..], b"other"])
+            },
+        },
+        6 => {
+            let n = 1 + rng.below(24) as usize;
+            Step::Garbage(rng.bytes(n))
+        }
+        7..=8 => Step::Truncated(
+            Box::new(random_step(rng, depth + 1)),
+            1 + rng.below(6) as usize,
+        ),
+        9 => Step::BadLength(
+            Box::new(random_step(rng, depth + 1)),
+            rng.pick(&[-2, -1, 1, 3, 100]),
+        ),
+        10 => Step::Disconnect(rng.pick(&reasons)),
+        11 => Step::Pause(rng.below(30)),
+        12 => Step::HalfClose,
+        _ => Step::Close,
+    }
+}
+
+/// The bytes of a step (empty for pauses and closes).
+fn encode(step: &Step, req_id: u16, correlation: &[u8]) -> Vec<u8> {
+    match step {
+        Step::Ack { kind, id, reason } => {
+            ack(*kind, id.unwrap_or(req_id), reason.map(|r| (r, None)))
+        }
+        Step::Publish {
+            qos,
+            id,
+            ours,
+            topic,
+        } => {
+            let mut p = Publish::new("", b"reply");
+            p.topic = topic.to_vec();
+            (p.qos, p.id) = (*qos, *id);
+            p.props = Some(if *ours {
+                Props::new().bytes(prop::CORRELATION_DATA, correlation)
+            } else {
+                Props::new()
+            });
+            p.encode()
+        }
+        Step::Garbage(b) => b.clone(),
+        Step::Truncated(inner, keep) => {
+            let mut b = encode(inner, req_id, correlation);
+            b.truncate((*keep).min(b.len().saturating_sub(1)).max(1));
+            b
+        }
+        Step::BadLength(inner, delta) => {
+            let mut b = encode(inner, req_id, correlation);
+            if b.len() > 1 && b[1] < 0x80 {
+                b[1] = (b[1] as i16 + *delta as i16).clamp(0, 127) as u8;
+            }
+            b
+        }
+        Step::Disconnect(r) => disconnect(*r, None),
+        _ => Vec::new(),
+    }
+}
+
+/// How mqrr is run and when the broker plays its steps.
+#[derive(Clone, Copy, Debug)]
+struct Setup {
+    /// `-V`: "5" or "311".
+    version: &'static str,
+    /// `-q`, and the QoS the SUBACK grants.
+    qos: u8,
+    /// Play the steps between SUBSCRIBE and SUBACK (ids then default to the
+    /// SUBSCRIBE's) instead of after the request.
+    before_suback: bool,
+}
+
+/// What the random driver runs: the reported case, a MQTT 5 QoS 2 request.
+const V5_QOS2: Setup = Setup {
+    version: "5",
+    qos: 2,
+    before_suback: false,
+};
+
+/// Sends `steps`; `id` stands in for every step without an id of its own.
+fn play(c: &mut Conn, steps: &[Step], id: u16, correlation: &[u8]) {
+    for step in steps {
+        match step {
+            Step::Pause(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::HalfClose => c.half_close(),
+            Step::Close => c.close(),
+            s => c.send(&format!("{s:?}"), &encode(s, id, correlation)),
+        }
+    }
+}
+
+fn run_seed(steps: &[Step], debug: bool) -> Result<(), String> {
+    run(steps, V5_QOS2, debug)
+}
+
+/// Runs the script for `steps` against one mqrr request. The result is
+/// `Err(why)` when mqrr crashed, panicked or hung.
+fn run(steps: &[Step], setup: Setup, debug: bool) -> Result<(), String> {
+    let script = steps.to_vec();
+    let broker = FakeBroker::start(move |c| {
+        c.handshake(Props::new());
+        let sub = c.expect(SUBSCRIBE);
+        if setup.before_suback {
+            play(c, &script, sub.id, &[]);
+            c.suback_to(&sub, &[setup.qos]);
+        } else {
+            c.suback_to(&sub, &[setup.qos]);
+            let req = c.expect(PUBLISH);
+            let corr = req.prop(prop::CORRELATION_DATA).unwrap_or_default();
+            play(c, &script, req.id, corr);
+        }
+        c.hold();
+    });
+    // MQRR_WRAP="valgrind -q" (or a gdb command line) runs mqrr under it.
+    let wrap = std::env::var("MQRR_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(tool) => {
+            let mut c = std::process::Command::new(tool);
+            c.args(words).arg(assert_cmd::cargo::cargo_bin("mqrr"));
+            c
+        }
+        None => mqrr_std(),
+    };
+    let qos = setup.qos.to_string();
+    cmd.args(broker_args(broker.port)).args([
+        "-V",
+        setup.version,
+        "-q",
+        &qos,
+        "-t",
+        "req",
+        "-e",
+        "resp",
+        "-m",
+        "hi",
+        "-W",
+        "3",
+    ]);
+    if debug {
+        cmd.arg("--debug");
+    }
+    let mut child = spawn_piped(&mut cmd);
+    let started = Instant::now();
+    let mut status = None;
+    let bound = Duration::from_secs(if wrap.is_empty() { 8 } else { 60 });
+    let exited = wait_until(bound, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let _ = broker.try_finish(Duration::from_secs(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let why = if stderr.contains("== Invalid ") {
+        Some("valgrind found an invalid access or free".into())
+    } else if !exited {
+        Some(format!("hung: still running after {elapsed:?}"))
+    } else if out.status.code().is_none() {
+        Some(format!("killed by a signal: {:?}", out.status))
+    } else if out.status.code() == Some(134) {
+        Some("exit 134 (abort)".into())
+    } else if ["double free", "free():", "malloc", "corrupted", "panicked"]
+        .iter()
+        .any(|w| stderr.contains(w))
+    {
+        Some("crash text on stderr".into())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(format!("{why}\n{}", describe(&out))),
+        None if debug => {
+            eprintln!("{}", describe(&out));
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+fn steps_for(seed: u64) -> Vec<Step> {
+    let mut rng = SplitMix64(seed);
+    (0..1 + rng.below(8))
+        .map(|_| random_step(&mut rng, 0))
+        .collect()
+}
+
+/// Drops steps (and unwraps truncated or mis-sized packets) while the run
+/// still fails the same way in one of `tries` runs: a failing seed's
+/// minimal sequence.
+fn reduce(mut steps: Vec<Step>, tries: usize) -> Vec<Step> {
+    let class = |r: Result<(), String>| r.err().map(|e| e.lines().next().unwrap().to_string());
+    let want = (0..tries).find_map(|_| class(run_seed(&steps, false)));
+    let Some(want) = want else { return steps };
+    let fails = |c: &[Step]| (0..tries).any(|_| class(run_seed(c, false)).as_ref() == Some(&want));
+    'outer: loop {
+        for i in 0..steps.len() {
+            let mut candidates = vec![steps.clone()];
+            candidates[0].remove(i);
+            if let Step::Truncated(inner, _) | Step::BadLength(inner, _) = &steps[i] {
+                let mut unwrapped = steps.clone();
+                unwrapped[i] = (**inner).clone();
+                candidates.push(unwrapped);
+            }
+            if let Some(c) = candidates.into_iter().find(|c| fails(c)) {
+                steps = c;
+                continue 'outer;
+            }
+        }
+        return steps;
+    }
+}
+
+/// `MQRR_SEEDS`: `N` or `A..B`.
+fn seeds() -> std::ops::Range<u64> {
+    let spec = std::env::var("MQRR_SEEDS").unwrap_or_else(|_| "0..200".into());
+    match spec.split_once("..") {
+        Some((a, b)) => a.parse().unwrap()..b.parse().unwrap(),
+        None => {
+            let n: u64 = spec.parse().unwrap();
+            n..n + 1
+        }
+    }
+}
+
+#[test]
+#[ignore = "finds a double free in the bundled Paho C; run by hand (see the module doc)"]
+fn random_packets_after_a_qos2_request_never_crash_mqrr() {
+    let seeds = seeds();
+    let single = seeds.end - seeds.start == 1;
+    let jobs: usize = std::env::var("MQRR_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or(2);
+    let next = Arc::new(AtomicU64::new(seeds.start));
+    let failures = Arc::new(Mutex::new(String::new()));
+    let workers: Vec<_> = (0..jobs)
+        .map(|_| {
+            let (next, failures, end) = (next.clone(), failures.clone(), seeds.end);
+            std::thread::spawn(move || {
+                loop {
+                    let seed = next.fetch_add(1, Ordering::SeqCst);
+                    if seed >= end {
+                        return;
+                    }
+                    let steps = steps_for(seed);
+                    if single {
+                        eprintln!("seed {seed}: {steps:?}");
+                    }
+                    if single && std::env::var("MQRR_REDUCE").is_ok() {
+                        eprintln!("minimal: {:?}", reduce(steps.clone(), 3));
+                    }
+                    if let Err(why) = run_seed(&steps, single) {
+                        let mut f = failures.lock().unwrap();
+                        let _ = writeln!(f, "seed {seed}: {steps:?}\n  {why}\n");
+                        eprintln!("FAIL seed {seed}: {}", why.lines().next().unwrap());
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let failures = failures.lock().unwrap();
+    assert!(failures.is_empty(), "{failures}");
+}
+
+/// An ack of `kind` for the request (or, before SUBACK, the SUBSCRIBE).
+fn ack_of(kind: u8, reason: Option<u8>) -> Step {
+    Step::Ack {
+        kind,
+        id: None,
+        reason,
+    }
+}
+
+/// A QoS 2 PUBLISH to mqrr on a topic it does not wait for.
+fn inbound_qos2(id: u16) -> Step {
+    Step::Publish {
+        qos: 2,
+        id,
+        ours: false,
+        topic: b"other",
+    }
+}
+
+/// The minimal sequences behind the crash and its relatives, each run a few
+/// times (see /work/notes/paho-double-free.md). Every one must end cleanly.
+#[test]
+#[ignore = "crashes the bundled Paho C until it is patched; run by hand"]
+fn minimal_sequences_end_cleanly() {
+    let v311 = Setup {
+        version: "311",
+        ..V5_QOS2
+    };
+    let qos1 = Setup { qos: 1, ..V5_QOS2 };
+    let early = Setup {
+        before_suback: true,
+        ..V5_QOS2
+    };
+    let cases: Vec<(&str, Setup, Vec<Step>)> = vec![
+        (
+            "PUBCOMP before PUBREC, then EOF",
+            V5_QOS2,
+            vec![ack_of(PUBCOMP, Some(0)), Step::HalfClose],
+        ),
+        (
+            "PUBCOMP (error) before PUBREC, then EOF",
+            V5_QOS2,
+            vec![ack_of(PUBCOMP, Some(0x92)), Step::HalfClose],
+        ),
+        (
+            "PUBCOMP before PUBREC, then the full flow",
+            V5_QOS2,
+            vec![
+                ack_of(PUBCOMP, Some(0)),
+                ack_of(PUBREC, Some(0)),
+                ack_of(PUBCOMP, Some(0)),
+            ],
+        ),
+        (
+            "PUBREC, then PUBREC with an error, then EOF",
+            V5_QOS2,
+            vec![
+                ack_of(PUBREC, Some(0)),
+                ack_of(PUBREC, Some(0x80)),
+                Step::HalfClose,
+            ],
+        ),
+        (
+            "3.1.1: PUBCOMP before PUBREC, then EOF",
+            v311,
+            vec![ack_of(PUBCOMP, None), Step::HalfClose],
+        ),
+        (
+            "QoS 1: PUBCOMP instead of PUBACK, then EOF",
+            qos1,
+            vec![ack_of(PUBCOMP, Some(0)), Step::HalfClose],
+        ),
+        (
+            "QoS 1: PUBREC with an error instead of PUBACK, then EOF",
+            qos1,
+            vec![ack_of(PUBREC, Some(0x80)), Step::HalfClose],
+        ),
+        (
+            "PUBACK with the SUBSCRIBE's id before SUBACK",
+            early,
+            vec![ack_of(PUBACK, Some(0))],
+        ),
+        (
+            "PUBREC with an error, then PUBCOMP, then EOF",
+            V5_QOS2,
+            vec![
+                ack_of(PUBREC, Some(0x80)),
+                ack_of(PUBCOMP, Some(0)),
+                Step::HalfClose,
+            ],
+        ),
+        (
+            "PUBREL without PUBREC, then EOF",
+            V5_QOS2,
+            vec![ack_of(PUBREL, Some(0)), Step::HalfClose],
+        ),
+        (
+            "the whole flow, then a late PUBCOMP",
+            V5_QOS2,
+            vec![
+                ack_of(PUBREC, Some(0)),
+                ack_of(PUBCOMP, Some(0)),
+                ack_of(PUBCOMP, Some(0)),
+                Step::HalfClose,
+            ],
+        ),
+        (
+            "a QoS 2 PUBLISH twice with one id, then PUBREL, then EOF",
+            V5_QOS2,
+            vec![
+                inbound_qos2(7),
+                inbound_qos2(7),
+                Step::Ack {
+                    kind: PUBREL,
+                    id: Some(7),
+                    reason: Some(0),
+                },
+                Step::HalfClose,
+            ],
+        ),
+        (
+            "PUBACK for the QoS 2 request",
+            V5_QOS2,
+            vec![ack_of(PUBACK, Some(0))],
+        ),
+    ];
+    let mut failed = String::new();
+    for (name, setup, steps) in &cases {
+        let results: Vec<_> = (0..3).map(|_| run(steps, *setup, false)).collect();
+        let bad = results.iter().filter(|r| r.is_err()).count();
+        eprintln!("{bad}/3 crashed: {name}");
+        if let Some(Err(why)) = results.into_iter().find(|r| r.is_err()) {
+            let _ = writeln!(failed, "{name}: {why}\n");
+        }
+    }
+    assert!(failed.is_empty(), "{failed}");
+}
