@@ -242,10 +242,11 @@ fn counted(replied: &mut u64, s: &Settings) -> bool {
     s.count.is_some_and(|n| *replied >= n)
 }
 
-/// Publishes a reply. Returns true when it counts as sent already: a QoS 0
-/// reply is not confirmed one by one (`publish_unconfirmed`, a fifth of
-/// serve's CPU time per request, issue #14); Paho writes it before the
-/// DISCONNECT that may follow. Otherwise it counts at its acknowledgement.
+/// Publishes a reply. Returns true when it counts as sent already: without
+/// `-C`, a QoS 0 reply is not confirmed one by one (`publish_unconfirmed`,
+/// a fifth of serve's CPU time per request, issue #14). With `-C` every
+/// reply counts once written or acknowledged: the server exits after the
+/// last one, which must not be cut off (a 64 MiB reply takes a while).
 fn publish(
     session: &Session,
     s: &Settings,
@@ -266,7 +267,12 @@ fn publish(
     };
     let tag = *next_tag;
     *next_tag += 1;
-    match session.publish_unconfirmed(&message, "reply", tag) {
+    let sent = if s.count.is_some() {
+        session.publish(&message, "reply", tag).map(|()| true)
+    } else {
+        session.publish_unconfirmed(&message, "reply", tag)
+    };
+    match sent {
         Ok(true) => {
             unacked.insert(tag, reply.topic);
             false
