@@ -27,7 +27,12 @@ pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
             let req = RequestSettings::from_args(&cli.request)?;
             req.check_against(&conn)?;
             let start = tokio::time::Instant::from_std(start);
-            runtime()?.block_on(commands::request::run(&conn, &req, start))
+            if cli.request.lines {
+                let batch = commands::batch::Settings::from_args(&cli.request);
+                runtime()?.block_on(commands::batch::run(&conn, &req, &batch, start))
+            } else {
+                runtime()?.block_on(commands::request::run(&conn, &req, start))
+            }
         }
         Some(Command::C8yToken(args)) => {
             let settings = commands::c8y_token::Settings::from_args(&args)?;

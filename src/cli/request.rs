@@ -56,7 +56,8 @@ pub struct RequestArgs {
     #[arg(short = 'q', long, value_name = "QOS", default_value = "0", value_parser = parse_qos, help_heading = "Request")]
     pub qos: u8,
 
-    /// Overall deadline from start, connecting included: 5 (seconds), 500ms, 1m30s; 0 waits forever
+    /// Overall deadline from start, connecting included: 5 (seconds), 500ms, 1m30s; 0 waits forever.
+    /// With -l: each request's deadline, counted from its publish
     #[arg(short = 'W', long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, allow_negative_numbers = true, help_heading = "Request")]
     pub timeout: Duration,
 
@@ -90,6 +91,40 @@ pub struct RequestArgs {
     /// MQTT 5 user property on the request (repeatable)
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_user_property, help_heading = "Request")]
     pub user_property: Vec<(String, String)>,
+
+    /// One request per stdin line, all over one connection; prints one result
+    /// per line, in input order (an empty line when a request got no response
+    /// within -W)
+    #[arg(
+        short = 'l',
+        long,
+        conflicts_with_all = ["payload", "count", "resend"],
+        help_heading = "Batch"
+    )]
+    pub lines: bool,
+
+    /// Requests awaiting their response at once (MQTT 5; never more than the
+    /// broker's Receive Maximum); MQTT 3.1.1 and --correlation off send one at
+    /// a time
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 64,
+        requires = "lines",
+        value_parser = clap::value_parser!(u16).range(1..),
+        help_heading = "Batch"
+    )]
+    pub inflight: u16,
+
+    /// Print responses as they arrive instead of in input order (no empty line
+    /// for an unanswered request)
+    #[arg(long, requires = "lines", help_heading = "Batch")]
+    pub unordered: bool,
+
+    /// One stderr line at the end with the request rate and the latency
+    /// percentiles (publish to matching response), for benchmarks
+    #[arg(long, requires = "lines", hide = true)]
+    pub batch_stats: bool,
 
     /// Print no newline after each response
     #[arg(short = 'N', help_heading = "Output")]

@@ -1,5 +1,6 @@
 //! One file per flow, each reading like its section of the spec.
 
+pub mod batch;
 pub mod c8y_token;
 pub mod request;
 pub mod serve;

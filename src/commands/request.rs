@@ -133,7 +133,7 @@ pub async fn with_session<T>(
 /// The MQTT 5 properties of the request: Correlation Data, a Response Topic
 /// (a responder needs somewhere to answer, correlation or not; a filter
 /// with wildcards is not a topic it could publish on), user properties.
-fn request_properties(req: &RequestSettings, correlation: Option<&[u8]>) -> Vec<Property> {
+pub fn request_properties(req: &RequestSettings, correlation: Option<&[u8]>) -> Vec<Property> {
     let mut props = Vec::new();
     if let Some(data) = correlation {
         props.push(Property::binary(id::CORRELATION_DATA, data));
@@ -158,17 +158,17 @@ struct Sent<'a> {
 }
 
 impl Sent<'_> {
-    /// Whether `m` is one of mqrr's own requests, delivered back because
-    /// the response filter matches the request topic: same topic, bytes,
-    /// correlation data and response topic. Each copy published is dropped
-    /// once (spec §3): on MQTT 3.1.1, which has no No Local, and on a
-    /// broker that ignores No Local.
+    /// Whether `m` is one of mqrr's own requests coming back; each copy
+    /// published is dropped once (see `is_own_request`).
     fn take_echo(&mut self, m: &Message) -> bool {
         let echo = self.outstanding > 0
-            && m.topic == self.topic
-            && m.payload == self.payload
-            && m.properties.correlation.as_deref() == self.correlation
-            && m.properties.response_topic.as_deref() == self.response_topic;
+            && is_own_request(
+                m,
+                self.topic,
+                self.payload,
+                self.correlation,
+                self.response_topic,
+            );
         if echo {
             self.outstanding -= 1;
         }
@@ -176,15 +176,42 @@ impl Sent<'_> {
     }
 }
 
-/// Subscribes, publishes, and hands each matching response to `handle`
-/// until `req.count` were handled.
-pub async fn exchange(
+/// Whether `m` is a request mqrr published (`topic`, `payload`, the
+/// correlation data and response topic it carried), delivered back because
+/// the response filter matches the request topic. The caller drops each
+/// copy it published once (spec §3): on MQTT 3.1.1, which has no No Local,
+/// and on a broker that ignores No Local.
+pub fn is_own_request(
+    m: &Message,
+    topic: &str,
+    payload: &[u8],
+    correlation: Option<&[u8]>,
+    response_topic: Option<&str>,
+) -> bool {
+    m.topic == topic
+        && m.payload == payload
+        && m.properties.correlation.as_deref() == correlation
+        && m.properties.response_topic.as_deref() == response_topic
+}
+
+/// The Response Topic among a request's properties, if it has one.
+pub fn response_topic(properties: &[Property]) -> Option<&str> {
+    properties.iter().find_map(|p| match &p.value {
+        crate::mqtt::properties::Value::String(s) if p.id == id::RESPONSE_TOPIC => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+/// The first half of every exchange (spec §3): subscribes to the response
+/// filter and waits for the SUBACK, then drops whatever arrived meanwhile
+/// (it came before any request, so it answers none). Returns whether the
+/// filter matches the request topic, i.e. whether mqrr's own requests may
+/// come back to it (`-t a -e a`): MQTT 5 then subscribes with No Local.
+pub async fn subscribe_responses(
     session: &Session,
     req: &RequestSettings,
-    payload: &[u8],
     deadline: Option<Instant>,
-    handle: &mut dyn FnMut(&Message, &[u8]) -> Result<Next>,
-) -> Result<()> {
+) -> Result<bool> {
     if !session.v5 && req.correlation == Correlation::Strict {
         return Err(Error::Runtime(format!(
             "--correlation strict needs MQTT 5, but {} speaks only 3.1.1",
@@ -203,8 +230,8 @@ pub async fn exchange(
         retain_handling: if req.retained { 0 } else { 2 },
     };
     session.subscribe(&[subscription], &[], deadline).await?;
-    // Whatever arrived between the SUBACK and now came before the request:
-    // it cannot be an answer to it.
+    // Whatever arrived between the SUBACK and now came before any request:
+    // it cannot be an answer to one.
     while let Some(incoming) = session.try_next() {
         match incoming {
             Incoming::Message(m) => {
@@ -219,6 +246,19 @@ pub async fn exchange(
             Incoming::Published { .. } => {}
         }
     }
+    Ok(echoes)
+}
+
+/// Subscribes, publishes, and hands each matching response to `handle`
+/// until `req.count` were handled.
+pub async fn exchange(
+    session: &Session,
+    req: &RequestSettings,
+    payload: &[u8],
+    deadline: Option<Instant>,
+    handle: &mut dyn FnMut(&Message, &[u8]) -> Result<Next>,
+) -> Result<()> {
+    let echoes = subscribe_responses(session, req, deadline).await?;
 
     let correlation: Option<Vec<u8>> = (session.v5 && req.correlation != Correlation::Off)
         .then(|| [random_u64().to_be_bytes(), random_u64().to_be_bytes()].concat());
@@ -238,12 +278,7 @@ pub async fn exchange(
         topic: &req.topic,
         payload,
         correlation: correlation.as_deref(),
-        response_topic: properties.iter().find_map(|p| match &p.value {
-            crate::mqtt::properties::Value::String(s) if p.id == id::RESPONSE_TOPIC => {
-                Some(s.as_str())
-            }
-            _ => None,
-        }),
+        response_topic: response_topic(&properties),
         outstanding: 0,
     };
     session.publish(&message, "request", 0)?;
@@ -331,26 +366,55 @@ fn response_data<'m>(
     ours: Option<&[u8]>,
     msg: &'m Message,
 ) -> Option<Cow<'m, [u8]>> {
-    let skip = |why: &str| {
-        session.debug(|| format!("skipping message on {}: {why}", msg.topic));
-        None
-    };
-    if !topic::matches(&req.filter, &msg.topic) {
-        return skip("the response filter does not match its topic (a broker bug)");
-    }
-    if msg.retain && !req.retained {
-        return skip("retained");
+    if !may_answer(session, req, msg) {
+        return None;
     }
     if let Some(ours) = ours {
         match msg.properties.correlation.as_deref() {
-            Some(theirs) if theirs != ours => return skip("someone else's correlation data"),
-            None if req.correlation == Correlation::Strict => return skip("no correlation data"),
+            Some(theirs) if theirs != ours => {
+                return skip(session, msg, "someone else's correlation data");
+            }
+            None if req.correlation == Correlation::Strict => {
+                return skip(session, msg, "no correlation data");
+            }
             _ => {}
         }
     }
+    extract(session, req, msg)
+}
+
+/// `None`, saying under `--debug` why `msg` was skipped.
+pub fn skip<T>(session: &Session, msg: &Message, why: &str) -> Option<T> {
+    session.debug(|| format!("skipping message on {}: {why}", msg.topic));
+    None
+}
+
+/// Whether `msg` can be an answer at all, whatever it answers: the response
+/// filter matches its topic (a broker bug otherwise: mqrr checks it itself),
+/// and it is not retained unless `--retained` (spec §3).
+pub fn may_answer(session: &Session, req: &RequestSettings, msg: &Message) -> bool {
+    let why = if !topic::matches(&req.filter, &msg.topic) {
+        "the response filter does not match its topic (a broker bug)"
+    } else if msg.retain && !req.retained {
+        "retained"
+    } else {
+        return true;
+    };
+    skip::<()>(session, msg, why);
+    false
+}
+
+/// The match and extract steps of spec §3 on a response (after the
+/// preset's payload prefix): what to print, or `None` when a step cannot
+/// apply and the response is not a match.
+pub fn extract<'m>(
+    session: &Session,
+    req: &RequestSettings,
+    msg: &'m Message,
+) -> Option<Cow<'m, [u8]>> {
     if let Some(prefix) = &req.prefix {
         if !msg.payload.starts_with(prefix) {
-            return skip("payload does not start as expected");
+            return skip(session, msg, "payload does not start as expected");
         }
     }
     session.debug(|| {
@@ -362,6 +426,6 @@ fn response_data<'m>(
     });
     match req.extractor.apply(&msg.payload) {
         Some(data) => Some(data),
-        None => skip("no match"),
+        None => skip(session, msg, "no match"),
     }
 }

@@ -847,8 +847,10 @@ impl Client {
 
     /// Queues a PUBLISH. Its outcome arrives as `Event::Published` with `tag` when
     /// the packet was written (QoS 0) or acknowledged (PUBACK, PUBCOMP); an
-    /// MQTT 5 reason code ≥ 0x80 is a failure with that reason. Paho copies
-    /// the payload once; nothing else does.
+    /// MQTT 5 reason code ≥ 0x80 is a failure with that reason. With `tag`
+    /// `None` no outcome is reported at all (for QoS 0 messages nobody waits
+    /// on: a lost connection still arrives as `Event::Lost`). Paho copies the
+    /// payload once; nothing else does.
     #[allow(clippy::too_many_arguments)]
     pub fn publish(
         &self,
@@ -858,13 +860,17 @@ impl Client {
         qos: u8,
         retain: bool,
         props: &[Property],
-        tag: u64,
+        tag: Option<u64>,
     ) -> Result<(), Failed> {
         let topic = c_string(topic)?;
         let len = c_int::try_from(payload.len()).map_err(|_| Failed::code(rc::FAILURE))?;
         let props = CProperties::new(if v5 { props } else { &[] })?;
-        start_into(Expect::Other, Sink::Tagged(tag, self.shared), |context| {
-            let mut opts = response_options(v5, context);
+        let send = |context: *mut c_void| {
+            let mut opts = if context.is_null() {
+                ffi::MQTTAsync_responseOptions::default()
+            } else {
+                response_options(v5, context)
+            };
             let message = ffi::MQTTAsync_message {
                 payloadlen: len,
                 payload: payload.as_ptr() as *mut c_void,
@@ -876,7 +882,14 @@ impl Client {
             // SAFETY: topic, payload and properties live for the call;
             // Paho copies all three before returning (MQTTAsync_send).
             unsafe { ffi::MQTTAsync_sendMessage(self.handle, topic.as_ptr(), &message, &mut opts) }
-        })
+        };
+        match tag {
+            Some(tag) => start_into(Expect::Other, Sink::Tagged(tag, self.shared), send),
+            None => match send(std::ptr::null_mut()) {
+                0 => Ok(()),
+                rc => Err(Failed::code(rc)),
+            },
+        }
     }
 
     /// Starts a DISCONNECT with `reason` and properties; resolves once written.
