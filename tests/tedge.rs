@@ -331,9 +331,10 @@ fn silent_agent_times_out_with_exit_27_naming_the_last_status_and_the_agent_heal
         true,
     );
     let agent = FakeAgent::start(broker.port, true, |_| Script::Steps(vec!["executing"]));
+    // -W 5s: the health read gets its longest wait, 500 ms (a tenth of -W).
     let started = Instant::now();
     let out = tedge_cmd(broker.port)
-        .args(["restart", "-W", "1s"])
+        .args(["restart", "-W", "5s"])
         .output()
         .unwrap();
     let took = started.elapsed();
@@ -345,12 +346,12 @@ fn silent_agent_times_out_with_exit_27_naming_the_last_status_and_the_agent_heal
     assert_eq!(
         lines[1],
         format!(
-            "mqrr: restart: no final status on {topic} within 1s \
+            "mqrr: restart: no final status on {topic} within 5s \
              (last status: executing; tedge-agent: down)"
         )
     );
     // The health read comes out of -W; clearing takes a PUBACK.
-    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    assert!(took < Duration::from_millis(5500), "took {took:?}");
     assert_cleared(broker.port, &topic);
 }
 
@@ -370,7 +371,7 @@ fn timeout_before_the_agent_picks_the_command_up_says_init_and_health_up_or_unkn
         true,
     );
     let out = tedge_cmd(broker.port)
-        .args(["restart", "-W", "1s"])
+        .args(["restart", "-W", "5s"])
         .output()
         .unwrap();
     assert_failure(&out, 27, &["(last status: init; tedge-agent: up)"]);
@@ -710,7 +711,7 @@ fn child_device_timeout_reads_the_child_agent_health() {
         true,
     );
     let out = tedge_cmd(broker.port)
-        .args(["restart", "--device", "child01", "-W", "1s"])
+        .args(["restart", "--device", "child01", "-W", "5s"])
         .output()
         .unwrap();
     assert_failure(
@@ -820,17 +821,38 @@ fn tedge_toml_gives_the_broker_topic_root_and_device_topic_id() {
         r#"{"status":"down"}"#,
         true,
     );
-    let out = tedge(&["log_upload", "-W", "1s"]).output().unwrap();
+    let out = tedge(&["log_upload", "-W", "5s"]).output().unwrap();
     assert_failure(
         &out,
         27,
         &["edge/device/gw1///cmd/log_upload/", "tedge-agent: down)"],
     );
-    // Flags win over the file, and --no-tedge-config ignores it.
-    let out = tedge(&["restart", "-p", &free_port().to_string(), "-W", "2s"])
+    // The environment wins over the file, flags over both, and
+    // --no-tedge-config ignores it.
+    let wrong = free_port().to_string();
+    write_tedge_toml(
+        dir.path(),
+        &format!(
+            "[mqtt]\ntopic_root = \"edge\"\n[mqtt.client]\nhost = \"127.0.0.1\"\nport = {wrong}\n"
+        ),
+    );
+    tedge(&["restart", "--cmd-id", "t3"])
+        .env("MQRR_PORT", broker.port_arg())
+        .assert()
+        .code(0);
+    assert_eq!(
+        agent.received().last().map(|r| r.topic.clone()),
+        Some("edge/device/main///cmd/restart/t3".into())
+    );
+    // A flag beats the environment.
+    let out = tedge(&["restart", "-p", &wrong, "-W", "2s"])
+        .env("MQRR_PORT", broker.port_arg())
         .output()
         .unwrap();
-    assert_failure(&out, 3, &[]);
+    assert_failure(&out, 3, &[&format!("127.0.0.1:{wrong}")]);
+    tedge(&["restart", "-p", &broker.port_arg(), "--cmd-id", "t4"])
+        .assert()
+        .code(0);
     let out = tedge(&[
         "restart",
         "--no-tedge-config",
@@ -956,8 +978,10 @@ fn own_init_request_is_never_a_status_change_nor_an_end() {
 fn sigint_clears_the_command_and_exits_130() {
     let broker = Broker::start();
     let _agent = FakeAgent::start(broker.port, true, |_| Script::Steps(vec!["executing"]));
+    // Once the agent has taken the command: a state it publishes after the
+    // clearing would be retained again.
     let run = Running::spawn_sub_until(
-        "request 1 acknowledged",
+        "te/device/main///cmd/restart/int1: status executing",
         "tedge-cmd",
         &[
             "--no-tedge-config",

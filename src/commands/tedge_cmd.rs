@@ -867,6 +867,17 @@ mod tests {
     }
 
     #[test]
+    fn deadline_defaults_to_ten_minutes() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["mqrr", "tedge-cmd", "restart"]).unwrap();
+        let Some(crate::cli::Command::TedgeCmd(args)) = cli.command else {
+            panic!("not tedge-cmd");
+        };
+        assert_eq!(args.timeout, Duration::from_secs(600));
+        assert!(!args.keep && !args.list);
+    }
+
+    #[test]
     fn device_of_an_entity() {
         assert_eq!(device("device/main//"), "device/main");
         assert_eq!(device("device/child01/service/app"), "device/child01");
