@@ -103,6 +103,11 @@ fn usage(msg: impl Into<String>) -> Error {
 }
 
 impl Settings {
+    /// The command line with the environment and tedge.toml under it (spec
+    /// §2), checked: every bad value is `Error::Usage` (exit 2) naming the
+    /// option or the tedge.toml key, before any network activity. A payload
+    /// from stdin or a special file is checked when read, still before
+    /// connecting.
     pub fn from_args(args: &TedgeCmdArgs) -> Result<Self> {
         // Checked here: clap drops a `requires` whose target conflicts
         // with an argument given (CMD_TYPE and --list do).
@@ -348,6 +353,9 @@ pub enum State {
 }
 
 impl State {
+    /// Reads a message on the command topic; never fails (a payload that
+    /// is not a command state is `Unknown`, and is ignored, as thin-edge.io
+    /// asks of a requester).
     pub fn of(payload: &[u8]) -> State {
         if payload.is_empty() {
             return State::Cleared;
