@@ -631,31 +631,12 @@ impl RequestSettings {
             check_payload_size(b.len())?;
         }
 
-        let extractor = Extractor {
-            json: r
-                .json
-                .as_deref()
-                .map(JsonPointer::parse)
-                .transpose()
-                .map_err(|e| usage(format!("-j: {e}")))?,
-            regex: r
-                .regex
-                .as_deref()
-                .map(|re| {
-                    Regex::new(re).map_err(|e| usage(format!("-r: {}", one_line(&e.to_string()))))
-                })
-                .transpose()?,
-            fields: match &r.fields {
-                None => None,
-                Some(list) => {
-                    if r.delimiter.is_empty() {
-                        return Err(usage("-d: empty delimiter"));
-                    }
-                    let list = FieldList::parse(list).map_err(|e| usage(format!("-f: {e}")))?;
-                    Some((list, r.delimiter.clone().into_bytes()))
-                }
-            },
-        };
+        let extractor = extractor(
+            r.json.as_deref(),
+            r.regex.as_deref(),
+            r.fields.as_deref(),
+            &r.delimiter,
+        )?;
 
         Ok(RequestSettings {
             topic,
@@ -678,6 +659,37 @@ impl RequestSettings {
             prefix: None,
         })
     }
+}
+
+/// The extraction steps `-j`, `-r`, `-f` with `-d` (spec §3), checked:
+/// a bad pointer, regex or field list is a usage error naming the option.
+pub fn extractor(
+    json: Option<&str>,
+    regex: Option<&str>,
+    fields: Option<&str>,
+    delimiter: &str,
+) -> Result<Extractor> {
+    Ok(Extractor {
+        json: json
+            .map(JsonPointer::parse)
+            .transpose()
+            .map_err(|e| usage(format!("-j: {e}")))?,
+        regex: regex
+            .map(|re| {
+                Regex::new(re).map_err(|e| usage(format!("-r: {}", one_line(&e.to_string()))))
+            })
+            .transpose()?,
+        fields: match fields {
+            None => None,
+            Some(list) => {
+                if delimiter.is_empty() {
+                    return Err(usage("-d: empty delimiter"));
+                }
+                let list = FieldList::parse(list).map_err(|e| usage(format!("-f: {e}")))?;
+                Some((list, delimiter.as_bytes().to_vec()))
+            }
+        },
+    })
 }
 
 /// Where a payload comes from.

@@ -12,6 +12,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     pub const CONNECT: i32 = 3;
     pub const REFUSED: i32 = 4;
+    /// The other side answered "failed" (a `tedge-cmd` command ended so).
+    pub const FAILED: i32 = 5;
     /// The same code as `mosquitto_rr -W` and `mosquitto_sub -W`.
     pub const TIMEOUT: i32 = 27;
     pub const SIGINT: i32 = 130;
@@ -32,6 +34,9 @@ pub enum Error {
     Connect(String),
     /// The broker answered no: credentials, authorization, SUBACK or PUBACK failure.
     Refused(String),
+    /// The other side answered "failed": a thin-edge.io command ended in
+    /// status `failed` (the line gives its `reason`).
+    Failed(String),
     /// The deadline passed.
     Timeout(String),
     /// Anything else that went wrong at run time.
@@ -48,6 +53,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::Connect(_) => exit::CONNECT,
             Error::Refused(_) => exit::REFUSED,
+            Error::Failed(_) => exit::FAILED,
             Error::Timeout(_) => exit::TIMEOUT,
             Error::Runtime(_) => exit::RUNTIME,
             Error::Interrupted(Signal::Interrupt) => exit::SIGINT,
@@ -70,6 +76,7 @@ impl fmt::Display for Error {
             Error::Usage(m)
             | Error::Connect(m)
             | Error::Refused(m)
+            | Error::Failed(m)
             | Error::Timeout(m)
             | Error::Runtime(m) => f.write_str(m),
             Error::Interrupted(Signal::Interrupt) => f.write_str("interrupted"),
@@ -112,6 +119,7 @@ mod tests {
             (Error::Usage(String::new()), 2),
             (Error::Connect(String::new()), 3),
             (Error::Refused(String::new()), 4),
+            (Error::Failed(String::new()), 5),
             (Error::Timeout(String::new()), 27),
             (Error::Runtime(String::new()), 1),
             (Error::Interrupted(Signal::Interrupt), 130),

@@ -42,6 +42,10 @@ pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
             let settings = commands::serve::Settings::from_args(&args)?;
             runtime()?.block_on(commands::serve::run(&settings))
         }
+        Some(Command::TedgeCmd(args)) => {
+            let settings = commands::tedge_cmd::Settings::from_args(&args)?;
+            runtime()?.block_on(commands::tedge_cmd::run(&settings, start))
+        }
     }
 }
 
@@ -60,5 +64,6 @@ pub fn is_quiet(cli: &Cli) -> bool {
         None => cli.connection.quiet,
         Some(Command::C8yToken(a)) => a.connection.quiet,
         Some(Command::Serve(a)) => a.connection.quiet,
+        Some(Command::TedgeCmd(a)) => a.connection.quiet,
     }
 }

@@ -1,4 +1,6 @@
-//! thin-edge.io's `tedge.toml` as connection defaults for `c8y-token`.
+//! What the thin-edge.io presets (`c8y-token`, `tedge-cmd`) share:
+//! `tedge.toml` as connection and topic defaults, and how a thin-edge
+//! service reports its health.
 //!
 //! On a thin-edge device the local broker may need TLS or credentials; the
 //! user should not have to repeat what tedge already knows. Flags (and
@@ -22,6 +24,10 @@ pub struct TedgeConfig {
     pub username: Option<String>,
     pub password_file: Option<PathBuf>,
     pub topic_prefix: Option<String>,
+    /// `mqtt.topic_root`: the first level of every thin-edge topic (`te`).
+    pub topic_root: Option<String>,
+    /// `mqtt.device_topic_id`: this device's entity (`device/main//`).
+    pub device_topic_id: Option<String>,
 }
 
 /// `$TEDGE_CONFIG_DIR/tedge.toml`, else `/etc/tedge/tedge.toml`.
@@ -81,6 +87,8 @@ fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
         username: string("mqtt.client.auth.username")?,
         password_file: path("mqtt.client.auth.password_file")?,
         topic_prefix: string("c8y.bridge.topic_prefix")?,
+        topic_root: string("mqtt.topic_root")?,
+        device_topic_id: string("mqtt.device_topic_id")?,
     })
 }
 
@@ -153,6 +161,23 @@ impl TedgeConfig {
     }
 }
 
+/// A thin-edge health message: `{"status":"up"}` / `{"status":"down"}`
+/// (tedge services, their Last Will says down), or `1` / `0` (mosquitto's
+/// bridge). `None` when it says neither.
+pub fn health_state(payload: &[u8]) -> Option<bool> {
+    match payload.trim_ascii() {
+        b"1" => return Some(true),
+        b"0" => return Some(false),
+        _ => {}
+    }
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    match v.get("status")?.as_str()? {
+        "up" => Some(true),
+        "down" => Some(false),
+        _ => None,
+    }
+}
+
 fn fill<T: Clone>(slot: &mut Option<T>, default: &Option<T>) {
     if slot.is_none() {
         *slot = default.clone();
@@ -175,6 +200,21 @@ mod tests {
         assert_eq!(c.port, Some(8883));
         assert_eq!(c.ca_file, Some(PathBuf::from("/etc/ca.pem")));
         assert_eq!(c.topic_prefix.as_deref(), Some("c8y-2"));
+        assert_eq!(c.topic_root, None);
+        let c = parse("[mqtt]\ntopic_root = \"edge\"\ndevice_topic_id = \"device/child01//\"\n")
+            .unwrap();
+        assert_eq!(c.topic_root.as_deref(), Some("edge"));
+        assert_eq!(c.device_topic_id.as_deref(), Some("device/child01//"));
+    }
+
+    #[test]
+    fn health_payloads() {
+        assert_eq!(health_state(br#"{"status":"up","pid":1}"#), Some(true));
+        assert_eq!(health_state(br#"{"status":"down"}"#), Some(false));
+        assert_eq!(health_state(b"1"), Some(true));
+        assert_eq!(health_state(b"0"), Some(false));
+        assert_eq!(health_state(b"?"), None);
+        assert_eq!(health_state(br#"{"status":5}"#), None);
     }
 
     #[test]

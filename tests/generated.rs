@@ -371,8 +371,9 @@ fn description() -> Roff {
          passes every match step, prints it, and disconnects cleanly.",
         "stdout carries data only: the response, or the field extracted from it. Every \
          diagnostic goes to stderr as one line starting with mqrr: and naming what failed.",
-        "mqrr c8y-token fetches a Cumulocity token over a thin-edge.io bridge; mqrr serve is \
-         the other half of the pattern, answering requests. See COMMANDS.",
+        "mqrr c8y-token fetches a Cumulocity token over a thin-edge.io bridge; mqrr tedge-cmd \
+         runs a thin-edge.io command and follows it to its end; mqrr serve is the other half \
+         of the pattern, answering requests. See COMMANDS.",
     ] {
         doc.control("PP", []).text([roman(p)]);
     }
@@ -445,6 +446,28 @@ fn command_notes(name: &str) -> &'static [&'static str] {
             "mqrr serve reconnects with backoff when the broker goes away and subscribes \
              again. SIGINT and SIGTERM disconnect cleanly and exit 0.",
         ],
+        "tedge-cmd" => &[
+            "It subscribes to the command topic ROOT/ENTITY/cmd/CMD_TYPE/ID (QoS 1, No Local), \
+             publishes the command retained with QoS 1 (-m, --file or -s: a JSON object, \
+             \"status\":\"init\" added when missing; default {\"status\":\"init\"}), and \
+             follows the status the agent publishes on the same topic. ROOT and ENTITY come \
+             from tedge.toml (mqtt.topic_root, mqtt.device_topic_id; see FILES), else te and \
+             device/main//; --device NAME is device/NAME//, --service NAME \
+             device/main/service/NAME (a service of --device when given), --entity any \
+             four-level entity topic id. ID is --cmd-id, else mqrr- and a random suffix.",
+            "successful: the final payload (or what -j, -r, -f and -F make of it) on stdout, \
+             exit 0. failed: the payload as it came on stdout, one stderr line with its \
+             reason, exit 5. No final status within -W (default 10m): exit 27, naming the last \
+             status and the retained health of the entity's tedge-agent \
+             (ROOT/device/NAME/service/tedge-agent/status/health). In every case, and on \
+             SIGINT or SIGTERM, the command topic is then cleared with an empty retained \
+             message, unless --keep.",
+            "Each status change is one stderr line (mqrr: restart: executing (3.2 s)); on a \
+             terminal it is one line, redrawn in place with the elapsed time. --quiet shows \
+             none. --list prints the command types the entity declares (its retained \
+             capability messages on ROOT/ENTITY/cmd/+), one per line, or with -o json one \
+             JSON object of their payloads.",
+        ],
         _ => &[],
     }
 }
@@ -484,6 +507,11 @@ fn exit_status() -> Roff {
              denied.",
         ),
         (
+            "5",
+            "The other side answered failed: the mqrr tedge-cmd command ended in status \
+             failed.",
+        ),
+        (
             "27",
             "Timed out (-W), the code mosquitto_rr -W and mosquitto_sub -W use.",
         ),
@@ -511,8 +539,8 @@ fn environment() -> Roff {
         ),
         (
             "TEDGE_CONFIG_DIR",
-            "Directory of thin-edge.io's tedge.toml, read by mqrr c8y-token [default: \
-             /etc/tedge].",
+            "Directory of thin-edge.io's tedge.toml, read by mqrr c8y-token and mqrr \
+             tedge-cmd [default: /etc/tedge].",
         ),
     ] {
         item(&mut doc, [bold(var)], meaning);
@@ -534,11 +562,13 @@ fn files() -> Roff {
             roman(", "),
             italic("/etc/tedge/tedge.toml"),
         ],
-        "thin-edge.io's configuration. mqrr c8y-token takes its connection defaults from \
-         these keys: mqtt.client.host, mqtt.client.port, mqtt.client.auth.ca_file, \
-         mqtt.client.auth.ca_dir, mqtt.client.auth.cert_file, mqtt.client.auth.key_file, \
-         mqtt.client.auth.username, mqtt.client.auth.password_file and \
-         c8y.bridge.topic_prefix. Options and MQRR_* variables win; --no-tedge-config ignores \
+        "thin-edge.io's configuration. mqrr c8y-token and mqrr tedge-cmd take their \
+         connection defaults from these keys: mqtt.client.host, mqtt.client.port, \
+         mqtt.client.auth.ca_file, mqtt.client.auth.ca_dir, mqtt.client.auth.cert_file, \
+         mqtt.client.auth.key_file, mqtt.client.auth.username and \
+         mqtt.client.auth.password_file; c8y-token its topic prefix from \
+         c8y.bridge.topic_prefix, tedge-cmd its topic root and entity from mqtt.topic_root \
+         and mqtt.device_topic_id. Options and MQRR_* variables win; --no-tedge-config ignores \
          the file. A missing file is fine; a broken one is a usage error (exit 2) naming the \
          file and the key.",
     );
@@ -574,6 +604,12 @@ fn examples() -> Roff {
             "Call the Cumulocity REST API with the token:",
             "eval \"$(mqrr c8y-token -o env)\"\n\
              curl -H \"$(mqrr c8y-token -o header)\" \"$C8Y_URL/inventory/managedObjects\"",
+        ),
+        (
+            "Restart the device through thin-edge.io, then list the software of a child \
+             device:",
+            "mqrr tedge-cmd restart -W 5m\n\
+             mqrr tedge-cmd software_list --device child01 -j /currentSoftwareList",
         ),
         (
             "Answer every request on svc/+/req with the output of a program (the request \

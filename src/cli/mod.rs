@@ -13,11 +13,13 @@ mod connection;
 pub mod options_file;
 mod request;
 mod serve;
+mod tedge_cmd;
 
 pub use c8y_token::{C8yTokenArgs, TokenOutput};
 pub use connection::{Connection, Protocol};
 pub use request::{Correlation, RequestArgs};
 pub use serve::ServeArgs;
+pub use tedge_cmd::{ListOutput, TedgeCmdArgs};
 
 /// MQTT request/response for the shell: publish one request, wait for the
 /// first fresh, matching response, print it, exit with a code a script can
@@ -31,7 +33,8 @@ pub use serve::ServeArgs;
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = "Exit status: 0 answered, 1 runtime failure, 2 usage, 3 could not connect, \
-                  4 refused by the broker, 27 timed out, 130/143 interrupted."
+                  4 refused by the broker, 5 answered failed (tedge-cmd), 27 timed out, \
+                  130/143 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -70,6 +73,17 @@ pub enum Command {
     /// stdout.
     #[command(disable_help_flag = true)]
     Serve(ServeArgs),
+
+    /// Run a thin-edge.io command (restart, software_list, config_snapshot…)
+    /// and follow it to its end.
+    ///
+    /// The command is a retained request on te/<entity>/cmd/<type>/<id>
+    /// whose status the agent moves from init to successful (exit 0, the
+    /// final payload on stdout) or failed (exit 5, its reason on stderr).
+    /// Progress goes to stderr. The retained command is cleared at the end
+    /// unless --keep.
+    #[command(name = "tedge-cmd", disable_help_flag = true)]
+    TedgeCmd(TedgeCmdArgs),
 }
 
 /// The command line with its options file (`-o`, spec §2) read in: the

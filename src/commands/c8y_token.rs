@@ -171,7 +171,7 @@ async fn bridge_health(session: &Session, wait: Duration) -> &'static str {
         .await
         .iter()
         .filter(|m| HEALTH_TOPICS.contains(&m.topic.as_str()))
-        .map(|m| health_state(&m.payload))
+        .map(|m| crate::tedge::health_state(&m.payload))
         .collect();
     if states.contains(&Some(false)) {
         "down"
@@ -179,20 +179,6 @@ async fn bridge_health(session: &Session, wait: Duration) -> &'static str {
         "up"
     } else {
         "unknown"
-    }
-}
-
-fn health_state(payload: &[u8]) -> Option<bool> {
-    match payload.trim_ascii() {
-        b"1" => return Some(true),
-        b"0" => return Some(false),
-        _ => {}
-    }
-    let v: Value = serde_json::from_slice(payload).ok()?;
-    match v.get("status")?.as_str()? {
-        "up" => Some(true),
-        "down" => Some(false),
-        _ => None,
     }
 }
 
@@ -433,14 +419,5 @@ mod tests {
             env.contains(r"export C8Y_URL='https://h'\''; rm -rf /; '\'''"),
             "{env}"
         );
-    }
-
-    #[test]
-    fn health_payloads() {
-        assert_eq!(health_state(br#"{"status":"up","pid":1}"#), Some(true));
-        assert_eq!(health_state(br#"{"status":"down"}"#), Some(false));
-        assert_eq!(health_state(b"1"), Some(true));
-        assert_eq!(health_state(b"0"), Some(false));
-        assert_eq!(health_state(b"?"), None);
     }
 }

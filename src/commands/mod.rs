@@ -4,3 +4,4 @@ pub mod batch;
 pub mod c8y_token;
 pub mod request;
 pub mod serve;
+pub mod tedge_cmd;

@@ -779,7 +779,28 @@ impl Running {
         };
         let mut cmd = mqrr_std();
         cmd.args(&args[..split]).arg("--debug").args(&args[split..]);
-        let mut child = spawn_piped(&mut cmd);
+        Running::spawn_exactly(&mut cmd)
+    }
+
+    /// As `spawn`, for a subcommand: `--debug` goes after its name
+    /// (`mqrr SUBCOMMAND --debug ARGS`).
+    pub fn spawn_sub(sub: &str, args: &[impl AsRef<OsStr>]) -> Running {
+        Running::spawn_exactly(mqrr_std().args([sub, "--debug"]).args(args))
+    }
+
+    /// As `spawn_sub`, then waits (bounded) until the trace reaches `step`.
+    pub fn spawn_sub_until(step: &str, sub: &str, args: &[impl AsRef<OsStr>]) -> Running {
+        let run = Running::spawn_sub(sub, args);
+        assert!(
+            run.wait_for_debug(step, Duration::from_secs(10)),
+            "no {step}: {}",
+            run.stderr_text()
+        );
+        run
+    }
+
+    fn spawn_exactly(cmd: &mut Command) -> Running {
+        let mut child = spawn_piped(cmd);
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let (err_pipe, mut out_pipe) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
