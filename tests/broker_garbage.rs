@@ -51,17 +51,54 @@ fn reply_to(c: &Conn, req: &Packet, topic: &[u8], payload: &[u8]) -> Publish {
 
 #[test]
 fn a_message_that_arrives_with_the_suback_is_not_the_answer() {
+    // The SUBACK and a message on the response topic in one write: the
+    // message was sent before mqrr could have published. A QoS 0 request
+    // counts as sent once Paho has written all of it; a 16 MiB request
+    // makes that take long enough for the test to be about mqrr's rule, not
+    // about which of Paho's threads the scheduler runs first.
+    let request = temp_file(&vec![b'r'; 16 << 20]);
     for version in ["5", "311"] {
         let broker = FakeBroker::start(|c| {
             c.handshake(Props::new());
             let s = c.expect(SUBSCRIBE);
-            // The SUBACK and a message on the response topic in one write:
-            // the message was sent before mqrr could have published.
             let mut bytes = suback_bytes(c, &s, 0);
             let mut stray = Publish::new("resp", b"stale");
             stray.props = c.v5.then(Props::new);
             bytes.extend(stray.encode());
             c.send("SUBACK and a stray PUBLISH", &bytes);
+            c.expect(PUBLISH);
+            c.hold();
+        });
+        let out = mqrr()
+            .args(broker_args(broker.port))
+            .args([
+                "-t", "req", "-e", "resp", "-V", version, "-W", "2s", "--file",
+            ])
+            .arg(request.path())
+            .timeout(Duration::from_secs(15))
+            .output()
+            .unwrap();
+        assert_failure_in(
+            &format!("-V {version}: "),
+            &out,
+            27,
+            &["no response on resp"],
+        );
+    }
+}
+
+#[test]
+fn a_message_that_arrives_before_the_suback_is_not_the_answer() {
+    // Delivered before the subscription was even confirmed.
+    for version in ["5", "311"] {
+        let broker = FakeBroker::start(|c| {
+            c.handshake(Props::new());
+            let s = c.expect(SUBSCRIBE);
+            let mut stray = Publish::new("resp", b"stale");
+            stray.props = c.v5.then(Props::new);
+            let mut bytes = stray.encode();
+            bytes.extend(suback_bytes(c, &s, 0));
+            c.send("a stray PUBLISH and the SUBACK", &bytes);
             c.expect(PUBLISH);
             c.hold();
         });
