@@ -336,3 +336,28 @@ fn serve_says_the_client_id_is_taken_on_a_session_takeover() {
     let (out, _) = run.finish_after(|| send_signal(pid, "TERM"), Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
 }
+
+#[test]
+fn auto_falls_back_to_311_when_an_mqtt5_connect_is_never_answered() {
+    // amqtt with a password never answers an MQTT 5 CONNECT (issue #18).
+    let broker = FakeBroker::start(|c| {
+        assert_eq!(c.expect(CONNECT).version, 5);
+        // Silence, then the 3.1.1 attempt on a new connection.
+        c.accept_keeping();
+        let connect = c.handshake(Props::new());
+        assert_eq!(connect.version, 4);
+        c.suback(&[0]);
+        let req = c.expect(PUBLISH);
+        c.publish(&reply_to(c, &req, b"resp", b"over 3.1.1"));
+        c.hold();
+    });
+    let (out, took) = run_timed(
+        mqrr()
+            .args(broker_args(broker.port))
+            .args(["-t", "req", "-e", "resp", "-W", "4s"])
+            .timeout(Duration::from_secs(15)),
+    );
+    assert_prints(out, "over 3.1.1\n");
+    // The MQTT 5 attempt had half of -W.
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+}

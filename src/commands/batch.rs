@@ -267,7 +267,11 @@ impl<'a> Batch<'a> {
         lines: &mut mpsc::Receiver<Lines>,
         deadline: Option<Instant>,
     ) -> Result<()> {
-        self.echoes = subscribe_responses(session, self.req, deadline).await?;
+        // A batch matches answers by their correlation data, which a
+        // retained message from before cannot carry: none is kept.
+        self.echoes = subscribe_responses(session, self.req, deadline)
+            .await?
+            .echoes;
         self.correlated = session.v5 && self.req.correlation != Correlation::Off;
         if self.correlated {
             let most = usize::from(session.limits.receive_maximum);

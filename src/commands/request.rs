@@ -202,16 +202,26 @@ pub fn response_topic(properties: &[Property]) -> Option<&str> {
     })
 }
 
+/// What `subscribe_responses` found.
+pub struct Subscribed {
+    /// Whether the filter matches the request topic, i.e. whether mqrr's
+    /// own requests may come back to it (`-t a -e a`): MQTT 5 then
+    /// subscribes with No Local.
+    pub echoes: bool,
+    /// With `--retained`: the retained messages that arrived with the
+    /// SUBACK (a retained message is from before any request by nature).
+    pub retained: Vec<Message>,
+}
+
 /// The first half of every exchange (spec §3): subscribes to the response
 /// filter and waits for the SUBACK, then drops whatever arrived meanwhile
-/// (it came before any request, so it answers none). Returns whether the
-/// filter matches the request topic, i.e. whether mqrr's own requests may
-/// come back to it (`-t a -e a`): MQTT 5 then subscribes with No Local.
+/// (it came before any request, so it answers none), except retained
+/// messages when `--retained` asks for them.
 pub async fn subscribe_responses(
     session: &Session,
     req: &RequestSettings,
     deadline: Option<Instant>,
-) -> Result<bool> {
+) -> Result<Subscribed> {
     if !session.v5 && req.correlation == Correlation::Strict {
         return Err(Error::Runtime(format!(
             "--correlation strict needs MQTT 5, but {} speaks only 3.1.1",
@@ -232,8 +242,10 @@ pub async fn subscribe_responses(
     session.subscribe(&[subscription], &[], deadline).await?;
     // Whatever arrived between the SUBACK and now came before any request:
     // it cannot be an answer to one.
+    let mut retained = Vec::new();
     while let Some(incoming) = session.try_next() {
         match incoming {
+            Incoming::Message(m) if m.retain && req.retained => retained.push(m),
             Incoming::Message(m) => {
                 session.debug(|| {
                     format!(
@@ -246,7 +258,7 @@ pub async fn subscribe_responses(
             Incoming::Published { .. } => {}
         }
     }
-    Ok(echoes)
+    Ok(Subscribed { echoes, retained })
 }
 
 /// Subscribes, publishes, and hands each matching response to `handle`
@@ -258,7 +270,7 @@ pub async fn exchange(
     deadline: Option<Instant>,
     handle: &mut dyn FnMut(&Message, &[u8]) -> Result<Next>,
 ) -> Result<()> {
-    let echoes = subscribe_responses(session, req, deadline).await?;
+    let Subscribed { echoes, retained } = subscribe_responses(session, req, deadline).await?;
 
     let correlation: Option<Vec<u8>> = (session.v5 && req.correlation != Correlation::Off)
         .then(|| [random_u64().to_be_bytes(), random_u64().to_be_bytes()].concat());
@@ -289,7 +301,24 @@ pub async fn exchange(
     // a reply: for them the publish call is the mark.)
     let mut written = req.qos > 0;
 
-    let mut received = 0u32;
+    // Counts a response and says whether that was the last one wanted.
+    let received = std::cell::Cell::new(0u32);
+    let mut answer = |m: &Message| -> Result<bool> {
+        let Some(data) = response_data(session, req, correlation.as_deref(), m) else {
+            return Ok(false);
+        };
+        if let Next::Stop = handle(m, &data)? {
+            return Ok(true);
+        }
+        received.set(received.get() + 1);
+        Ok(req.count != 0 && received.get() >= req.count)
+    };
+    // With --retained, what was retained when mqrr subscribed may answer.
+    for m in &retained {
+        if answer(m)? {
+            return Ok(());
+        }
+    }
     let mut published = 1u64;
     let mut resend = req.resend.map(|every| {
         let mut i = tokio::time::interval_at(Instant::now() + every, every);
@@ -300,7 +329,7 @@ pub async fn exchange(
         tokio::select! {
             incoming = session.next() => match incoming {
                 Incoming::Message(m) => {
-                    if !written {
+                    if !written && !(m.retain && req.retained) {
                         session.debug(|| format!("dropped a message on {}: it came before the request was written", m.topic));
                         continue;
                     }
@@ -308,14 +337,7 @@ pub async fn exchange(
                         session.debug(|| format!("dropped mqrr's own request on {}", m.topic));
                         continue;
                     }
-                    let Some(data) = response_data(session, req, correlation.as_deref(), &m) else {
-                        continue;
-                    };
-                    if let Next::Stop = handle(&m, &data)? {
-                        return Ok(());
-                    }
-                    received += 1;
-                    if req.count != 0 && received >= req.count {
+                    if answer(&m)? {
                         return Ok(());
                     }
                 }
@@ -333,7 +355,7 @@ pub async fn exchange(
                 Incoming::Lost(e) => return Err(e),
             },
             _ = until(deadline) => {
-                return if req.count == 0 && received > 0 {
+                return if req.count == 0 && received.get() > 0 {
                     Ok(())
                 } else {
                     Err(Error::Timeout(no_response(req)))

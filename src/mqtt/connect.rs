@@ -25,6 +25,10 @@ const V5: i32 = 5;
 /// as `seconds * 1000` still fits Paho's `int` arithmetic.
 const NO_DEADLINE_S: i32 = 2_000_000;
 
+/// With `-V auto`, how long the MQTT 5 CONNACK may take before 3.1.1 is
+/// tried (at most half of what is left of `-W`).
+const V5_PATIENCE: Duration = Duration::from_secs(3);
+
 /// Connects before `deadline` (None: no deadline, connecting included),
 /// trying MQTT 5 first and 3.1.1 once when `-V auto` and the broker
 /// refuses the protocol version.
@@ -35,8 +39,11 @@ pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -
             trace(&msg);
         }
     };
-    let (client, events) = Client::create(&settings.uri, &settings.client_id)
-        .map_err(|f| Error::Usage(format!("{}: {}", settings.display, f.paho_text())))?;
+    let create = || {
+        Client::create(&settings.uri, &settings.client_id)
+            .map_err(|f| Error::Usage(format!("{}: {}", settings.display, f.paho_text())))
+    };
+    let (mut client, mut events) = create()?;
 
     let first = match settings.protocol {
         Protocol::V311 => V311,
@@ -51,16 +58,30 @@ pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -
         settings.keepalive.as_secs(),
         if settings.tls.is_some() { ", TLS" } else { "" }
     ));
-    let mut result = attempt(&client, &options, deadline).await;
-    if settings.protocol == Protocol::Auto && matches!(&result, Err(Some(f)) if refuses_version(f))
-    {
-        if let Err(Some(f)) = &result {
-            trace(format!(
-                "{} refused MQTT 5 ({}); reconnecting with MQTT 3.1.1",
-                settings.display,
-                describe_failure(f)
-            ));
-        }
+    let auto = settings.protocol == Protocol::Auto;
+    // Some 3.1.1-only brokers never answer an MQTT 5 CONNECT (amqtt with a
+    // password, issue #18): with -V auto the MQTT 5 attempt gets a bounded
+    // share of the time before 3.1.1 is tried.
+    let now = Instant::now();
+    let v5_deadline = match deadline {
+        _ if !auto => deadline,
+        Some(d) => Some(now + (d.saturating_duration_since(now) / 2).min(V5_PATIENCE)),
+        None => Some(now + V5_PATIENCE),
+    };
+    let mut result = attempt(&client, &options, v5_deadline).await;
+    let gave_up = matches!(result, Err(None)) && v5_deadline != deadline;
+    if auto && (gave_up || matches!(&result, Err(Some(f)) if refuses_version(f))) {
+        let why = match &result {
+            Err(Some(f)) => describe_failure(f),
+            _ => "no CONNACK in time".to_string(),
+        };
+        trace(format!(
+            "{} refused MQTT 5 ({why}); reconnecting with MQTT 3.1.1",
+            settings.display
+        ));
+        // A fresh client: the refused one may still be closing its socket
+        // (a reused handle failed 3 connects in 100 on rumqttd, issue #18).
+        (client, events) = create()?;
         options = connect_options(settings, V311);
         result = attempt(&client, &options, deadline).await;
     }

@@ -400,6 +400,7 @@ impl FakeBroker {
         });
         let mut conn = Conn {
             listener,
+            kept: Vec::new(),
             shared: shared.clone(),
             packets: None,
             v5: false,
@@ -482,6 +483,8 @@ impl Drop for FakeBroker {
 /// The script's side of one client connection.
 pub struct Conn {
     listener: TcpListener,
+    /// Connections left open on purpose (`accept_keeping`).
+    kept: Vec<TcpStream>,
     shared: Arc<Shared>,
     packets: Option<(Receiver<Packet>, JoinHandle<()>)>,
     /// Whether the client's CONNECT said MQTT 5.
@@ -520,6 +523,16 @@ impl Conn {
         self.log(Event::Accepted);
         let thread = std::thread::spawn(move || read_packets(reader, &shared, &tx));
         self.packets = Some((rx, thread));
+    }
+
+    /// As `accept`, but leaves the current connection open and silent (a
+    /// broker that never answers a CONNECT while the client tries again).
+    pub fn accept_keeping(&mut self) {
+        if let Some(s) = self.shared.stream.lock().unwrap().take() {
+            self.kept.push(s);
+        }
+        self.packets = None;
+        self.accept();
     }
 
     /// Closes the socket (if open) and waits for its reader.
