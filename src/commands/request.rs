@@ -329,7 +329,7 @@ pub async fn exchange(
         tokio::select! {
             incoming = session.next() => match incoming {
                 Incoming::Message(m) => {
-                    if !written && !(m.retain && req.retained) {
+                    if !(written || m.retain && req.retained) {
                         session.debug(|| format!("dropped a message on {}: it came before the request was written", m.topic));
                         continue;
                     }
