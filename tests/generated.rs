@@ -369,6 +369,17 @@ fn description() -> Roff {
          broker to grant the subscription, publishes the request (an empty payload unless \
          -m, -n, -s or --file says otherwise), waits for the first fresh response that \
          passes every match step, prints it, and disconnects cleanly.",
+        "Never an answer: mqrr's own request (when the response filter matches the request \
+         topic, MQTT 5 subscribes with No Local and on 3.1.1 the copy of each request is \
+         dropped once); anything that arrived before the request was written; a message \
+         whose topic the filter does not match; a retained message unless --retained; \
+         someone else's correlation data (--correlation). While mqrr waits, nothing stops it \
+         from reading responses, and -W is kept.",
+        "What the broker announced in its CONNACK is checked before anything is sent: a -q \
+         above its Maximum QoS, --retain where it does not retain, a request over its \
+         Maximum Packet Size, a filter it does not allow end with exit 4 naming the limit. \
+         A DISCONNECT from the broker is reported with its reason (session taken over \
+         (0x8E)).",
         "stdout carries data only: the response, or the field extracted from it. Every \
          diagnostic goes to stderr as one line starting with mqrr: and naming what failed.",
         "mqrr c8y-token fetches a Cumulocity token over a thin-edge.io bridge; mqrr tedge-cmd \
@@ -382,7 +393,13 @@ fn description() -> Roff {
 
 fn heading_intro(heading: &str) -> &'static [&'static str] {
     match heading {
-        "Connection" => &["Every command takes these."],
+        "Connection" => &[
+            "Every command takes these. A value comes from the command line, else the \
+             environment (MQRR_*), else an options file (-o), else tedge.toml (the \
+             thin-edge.io presets), else the default; a lower level never conflicts with a \
+             higher one, and the broker's address is taken whole from the highest level \
+             that gives any of it. User and password in a URL are percent-decoded.",
+        ],
         "Match and extract" => &[
             "A message on the response filter is a match when it passes every step given; the \
              steps run in this order, each on the output of the one before: -j, then -r, then \
@@ -443,8 +460,12 @@ fn command_notes(name: &str) -> &'static [&'static str] {
              the command after --, which runs without a shell with the request payload on \
              its stdin and MQRR_TOPIC, MQRR_RESPONSE_TOPIC and MQRR_CORRELATION_DATA (hex) in \
              its environment. A command that fails or outlives --exec-timeout sends no reply.",
+            "mqrr serve never answers its own replies: MQTT 5 subscribes with No Local, and a \
+             message on the --reply-topic it answers on is not a request.",
             "mqrr serve reconnects with backoff when the broker goes away and subscribes \
-             again. SIGINT and SIGTERM disconnect cleanly and exit 0.",
+             again; the backoff keeps growing while connections are lost soon after they are \
+             made (another client with the same client id). SIGINT and SIGTERM disconnect \
+             cleanly and exit 0.",
         ],
         "tedge-cmd" => &[
             "It subscribes to the command topic ROOT/ENTITY/cmd/CMD_TYPE/ID (QoS 1, No Local), \
