@@ -311,7 +311,7 @@ impl ConnectionSettings {
             None
         };
         let protocol = match (c.protocol, needs_v5) {
-            (Protocol::V311, Some(option)) => {
+            (Protocol::V311 | Protocol::V31, Some(option)) => {
                 return Err(usage(format!(
                     "{option} needs MQTT 5, but -V 311 was given"
                 )));
@@ -322,7 +322,7 @@ impl ConnectionSettings {
         // mosquitto's default: a persistent session (-c) never expires.
         let session_expiry = c
             .session_expiry
-            .or((c.disable_clean_session && protocol != Protocol::V311).then_some(u32::MAX));
+            .or((c.disable_clean_session && protocol.has_properties()).then_some(u32::MAX));
 
         Ok(ConnectionSettings {
             uri,
@@ -604,7 +604,7 @@ pub struct RequestSettings {
 impl RequestSettings {
     /// Checks what needs both groups of options.
     pub fn check_against(&self, conn: &ConnectionSettings) -> Result<()> {
-        if conn.protocol == Protocol::V311 && self.correlation == Correlation::Strict {
+        if !conn.protocol.has_properties() && self.correlation == Correlation::Strict {
             return Err(usage(
                 "--correlation strict needs MQTT 5, but -V 311 was given",
             ));

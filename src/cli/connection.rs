@@ -168,8 +168,17 @@ pub struct Connection {
 pub enum Protocol {
     V5,
     V311,
+    /// MQTT 3.1, for mosquitto_pub/_sub/_rr command lines (`-V 31`).
+    V31,
     #[default]
     Auto,
+}
+
+impl Protocol {
+    /// Whether this version has MQTT 5's properties.
+    pub fn has_properties(self) -> bool {
+        matches!(self, Protocol::V5 | Protocol::Auto)
+    }
 }
 
 /// `-x`: seconds, or `-1`, `4294967295` or `∞` for a session that never
@@ -187,7 +196,8 @@ pub(crate) fn parse_protocol(s: &str) -> Result<Protocol, String> {
     match s.to_ascii_lowercase().as_str() {
         "5" | "mqttv5" | "v5" => Ok(Protocol::V5),
         "311" | "3.1.1" | "mqttv311" | "v311" => Ok(Protocol::V311),
+        "31" | "3.1" | "mqttv31" => Ok(Protocol::V31),
         "auto" => Ok(Protocol::Auto),
-        _ => Err("expected 5, 311 or auto".into()),
+        _ => Err("expected 5, 311, 31 or auto".into()),
     }
 }

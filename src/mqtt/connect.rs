@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 pub use super::session::STARTED;
 
 /// Paho's protocol numbers.
+const V31: i32 = 3;
 const V311: i32 = 4;
 const V5: i32 = 5;
 
@@ -46,6 +47,7 @@ pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -
     let (mut client, mut events) = create()?;
 
     let first = match settings.protocol {
+        Protocol::V31 => V31,
         Protocol::V311 => V311,
         Protocol::V5 | Protocol::Auto => V5,
     };
@@ -98,7 +100,7 @@ pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -
             return Err(connect_error(&f, settings));
         }
     };
-    let version = if done.mqtt_version == V311 || done.mqtt_version == V5 {
+    let version = if [V31, V311, V5].contains(&done.mqtt_version) {
         done.mqtt_version
     } else {
         options.version
@@ -182,7 +184,11 @@ impl Session {
 }
 
 fn version_name(v: i32) -> &'static str {
-    if v == V5 { "5" } else { "3.1.1" }
+    match v {
+        V5 => "5",
+        V31 => "3.1",
+        _ => "3.1.1",
+    }
 }
 
 /// Paho's CONNECT options for these settings and protocol version.
