@@ -87,10 +87,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The name diagnostics start with: `mqrr`, or the mosquitto tool mqrr
+/// stands in for (spec §11). Set once, at start.
+pub static PROGRAM: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
 /// Prints one diagnostic line, `mqrr: …`, unless `--quiet`.
 pub fn warn(quiet: bool, msg: &str) {
     if !quiet {
-        eprintln!("mqrr: {}", sanitize(msg));
+        eprintln!("{}: {}", PROGRAM.get().unwrap_or(&"mqrr"), sanitize(msg));
     }
 }
 

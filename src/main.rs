@@ -6,17 +6,41 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use mqrr::cli::Cli;
+use mqrr::cli::mosquitto::{Tool, Translated, translate};
 use mqrr::error::exit as status;
 
 fn main() {
     let start = std::time::Instant::now();
-    let args = match mqrr::cli::with_options_file(std::env::args_os().collect()) {
-        Ok(args) => args,
-        Err(e) => {
-            let quiet = std::env::args_os().any(|a| a == "--quiet");
-            mqrr::error::warn(quiet, &e.to_string());
-            exit(e.exit_code());
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let quiet = argv.iter().any(|a| a == "--quiet");
+    // Run as mosquitto_pub, _sub or _rr: that tool's command line (spec §11).
+    let personality = argv.first().and_then(|a| Tool::from_argv0(a));
+    let args = match personality {
+        Some(tool) => {
+            let _ = mqrr::error::PROGRAM.set(tool.name());
+            match translate(
+                tool,
+                argv.get(1..).unwrap_or_default(),
+                &env,
+                &read_options_file,
+            ) {
+                Ok(Translated::Run(args)) => args,
+                // mosquitto's clients exit 1 after --help and --version.
+                Ok(Translated::Help(text)) => {
+                    print!("{text}");
+                    exit(1);
+                }
+                Ok(Translated::Version(line)) => {
+                    println!("{line}");
+                    exit(1);
+                }
+                Err(msg) => usage_error(Some(tool), quiet, &msg),
+            }
         }
+        None => match mqrr::cli::with_options_file(argv) {
+            Ok(args) => args,
+            Err(e) => usage_error(None, quiet, &e.to_string()),
+        },
     };
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -24,15 +48,14 @@ fn main() {
             let _ = e.print();
             exit(status::OK);
         }
-        Err(e) => {
-            let quiet = std::env::args_os().any(|a| a == "--quiet");
-            mqrr::error::warn(quiet, &clap_error_line(&e));
-            exit(status::USAGE);
-        }
+        Err(e) => usage_error(personality, quiet, &clap_error_line(&e)),
     };
     let quiet = mqrr::is_quiet(&cli);
     let code = match mqrr::run(cli, start) {
         Ok(()) => status::OK,
+        Err(e) if matches!(e, mqrr::error::Error::Usage(_)) => {
+            usage_error(personality, quiet, &e.to_string())
+        }
         Err(e) => {
             if let Some(line) = e.message() {
                 mqrr::error::warn(quiet, &line);
@@ -43,6 +66,40 @@ fn main() {
     // Exit without unwinding: see connect::Session for why the client is
     // never dropped.
     exit(code);
+}
+
+/// A usage error: `mqrr: …` and exit 2, or as a mosquitto personality
+/// mosquitto's `Error: …` and exit 1 (spec §11).
+fn usage_error(personality: Option<Tool>, quiet: bool, msg: &str) -> ! {
+    match personality {
+        Some(_) => {
+            if !quiet {
+                eprintln!("Error: {}", mqrr::error::sanitize(msg));
+            }
+            exit(1)
+        }
+        None => {
+            mqrr::error::warn(quiet, msg);
+            exit(status::USAGE)
+        }
+    }
+}
+
+fn env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name)
+}
+
+/// A personality's options file, if it exists (mosquitto ignores a missing
+/// one); at most 1 MiB is read.
+fn read_options_file(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut text)
+        .ok()?;
+    Some(text)
 }
 
 /// clap's usage errors span several lines; a script wants one. When the

@@ -10,6 +10,7 @@ use clap::{ArgAction, Parser, Subcommand};
 
 mod c8y_token;
 mod connection;
+pub mod mosquitto;
 pub mod options_file;
 mod request;
 mod serve;
