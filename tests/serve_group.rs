@@ -1155,3 +1155,51 @@ fn a_group_with_a_shared_filter_is_a_usage_error() {
         .unwrap();
     assert_failure(&out, 2, &["$share/h/svc/x", "--group g"]);
 }
+
+// --- replies faster than the broker takes them ------------------------------------------
+
+#[test]
+fn replies_queue_up_without_loss_when_the_broker_takes_one_at_a_time() {
+    // The broker announces Receive Maximum 1: one QoS 1 reply in flight,
+    // the rest wait in Paho. Paho C's default let 100 wait and failed the
+    // rest (MQTTASYNC_MAX_BUFFERED_MESSAGES): replies were lost.
+    let broker = Broker::with_config("allow_anonymous true\nmax_inflight_messages 1\n");
+    let member = Member::start(
+        broker.port,
+        "burst",
+        &["-t", "svc/burst", "-q", "1", "--echo"],
+    );
+    assert!(
+        member.stderr().contains("Receive Maximum 1"),
+        "{}",
+        member.stderr()
+    );
+    let replies = Collector::start_qos(broker.port, "svc/burst/r", true, 1);
+    let lines: String = (1..=1000).map(|n| format!("{n}\n")).collect();
+    let mut publisher = std::process::Command::new("mosquitto_pub")
+        .args(broker_args(broker.port))
+        .args(["-V", "5", "-q", "0", "-t", "svc/burst", "-l"])
+        .args(["-D", "publish", "response-topic", "svc/burst/r"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("mosquitto_pub");
+    publisher
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    assert!(publisher.wait().unwrap().success());
+    assert!(
+        wait_until(Duration::from_secs(30), || member.answered() == 1000),
+        "{} of 1000 requests answered",
+        member.answered()
+    );
+    let seen = replies.wait_for(1000, Duration::from_secs(30));
+    assert_eq!(seen.len(), 1000);
+    assert!(
+        member.diagnostics().is_empty(),
+        "{:?}",
+        member.diagnostics()
+    );
+}
