@@ -414,7 +414,9 @@ impl<'s> Server<'s> {
         let unconfirmed = self.unacked.len();
         if running + unconfirmed > 0 {
             self.s.warn(&format!(
-                "{why}: {running} request(s) left unanswered, {unconfirmed} repl(ies) unconfirmed"
+                "{why}: {} left unanswered, {} unconfirmed",
+                counted(running, "request", "requests"),
+                counted(unconfirmed, "reply", "replies")
             ));
         }
         self.jobs.abort_all();
@@ -566,7 +568,8 @@ impl<'s> Server<'s> {
                 ));
             }
             n => self.s.warn(&format!(
-                "{n} replies not confirmed: the connection was lost"
+                "{} not confirmed: the connection was lost",
+                counted(n, "reply", "replies")
             )),
         }
         self.unacked.clear();
@@ -867,6 +870,11 @@ async fn run_command(
     Ok(out)
 }
 
+/// `1 reply`, `2 replies`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -874,6 +882,88 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mqtt::properties::Value;
+    use clap::Parser;
+
+    /// `mqrr serve ARGS`, checked.
+    fn settings(args: &[&str]) -> Result<Settings> {
+        let argv = ["mqrr", "serve"].iter().chain(args);
+        match crate::cli::Cli::try_parse_from(argv).map(|c| c.command) {
+            Ok(Some(crate::cli::Command::Serve(a))) => Settings::from_args(&a),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_group_subscribes_shared_and_without_no_local() {
+        let s = settings(&["--group", "g", "-t", "a/+", "-t", "b", "--echo"]).unwrap();
+        let subs = s.subscriptions();
+        let got: Vec<(&str, bool)> = subs
+            .iter()
+            .map(|s| (s.filter.as_str(), s.no_local))
+            .collect();
+        assert_eq!(got, [("$share/g/a/+", false), ("$share/g/b", false)]);
+        let plain = settings(&["-t", "a/+", "-t", "$share/h/c", "--echo"]).unwrap();
+        let got: Vec<(String, bool)> = plain
+            .subscriptions()
+            .into_iter()
+            .map(|s| (s.filter, s.no_local))
+            .collect();
+        assert_eq!(
+            got,
+            [("a/+".to_string(), true), ("$share/h/c".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn replies_on_topics_the_filters_match_come_back() {
+        let s = settings(&["--group", "g", "-t", "svc/#", "--echo"]).unwrap();
+        assert!(s.comes_back("svc/resp/1"));
+        assert!(!s.comes_back("other/resp"));
+    }
+
+    #[test]
+    fn group_names_follow_mqtt() {
+        for bad in ["", "a/b", "a+", "#"] {
+            let e = settings(&["--group", bad, "-t", "x", "--echo"]).err();
+            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{bad:?}");
+        }
+        let e = settings(&["--group", "g", "-t", "$share/h/x", "--echo"]).err();
+        assert_eq!(e.map(|e| e.exit_code()), Some(2));
+    }
+
+    #[test]
+    fn receive_maximum_65535_is_announced_unless_given() {
+        let receive_maximum = |s: &Settings| -> Vec<Value> {
+            s.conn
+                .properties
+                .connect
+                .iter()
+                .filter(|p| p.id == id::RECEIVE_MAXIMUM)
+                .map(|p| p.value.clone())
+                .collect()
+        };
+        let s = settings(&["-t", "x", "--echo"]).unwrap();
+        assert_eq!(receive_maximum(&s), [Value::Int(65535)]);
+        let s = settings(&[
+            "-t",
+            "x",
+            "--echo",
+            "-D",
+            "connect",
+            "receive-maximum",
+            "10",
+        ])
+        .unwrap();
+        assert_eq!(receive_maximum(&s), [Value::Int(10)]);
+    }
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(counted(1, "reply", "replies"), "1 reply");
+        assert_eq!(counted(0, "reply", "replies"), "0 replies");
+        assert_eq!(counted(2, "request", "requests"), "2 requests");
+    }
 
     #[test]
     fn hex_is_lowercase_pairs() {
