@@ -185,6 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqrr' -ScriptBlock {
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic filter to answer requests on (repeatable)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'QoS of the subscription and the replies')
             [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'QoS of the subscription and the replies')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Share the requests with every `serve` of this group: subscribe with `$share/NAME/FILTER`, and the broker hands each request to one of them')
             [CompletionResult]::new('--reply-topic', '--reply-topic', [CompletionResultType]::ParameterName, 'Reply here when a request carries no Response Topic (MQTT 3.1.1 requesters)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Exit after N replies')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after N replies')

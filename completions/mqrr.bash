@@ -613,7 +613,7 @@ _mqrr() {
             return 0
             ;;
         mqrr__subcmd__serve)
-            opts="-t -q -C -j -h -p -L -u -P -i -I -k -V -D -c -x -A --help --topic --qos --reply-topic --count --jobs --exec-timeout --echo --reply --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet"
+            opts="-t -q -C -j -h -p -L -u -P -i -I -k -V -D -c -x -A --help --topic --qos --group --reply-topic --count --jobs --exec-timeout --echo --reply --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -632,6 +632,10 @@ _mqrr() {
                     return 0
                     ;;
                 -q)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

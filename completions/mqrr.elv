@@ -180,6 +180,7 @@ set edit:completion:arg-completer[mqrr] = {|@words|
             cand --topic 'Topic filter to answer requests on (repeatable)'
             cand -q 'QoS of the subscription and the replies'
             cand --qos 'QoS of the subscription and the replies'
+            cand --group 'Share the requests with every `serve` of this group: subscribe with `$share/NAME/FILTER`, and the broker hands each request to one of them'
             cand --reply-topic 'Reply here when a request carries no Response Topic (MQTT 3.1.1 requesters)'
             cand -C 'Exit after N replies'
             cand --count 'Exit after N replies'

@@ -146,6 +146,7 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l debug -d 'Trace 
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s t -l topic -d 'Topic filter to answer requests on (repeatable)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s q -l qos -d 'QoS of the subscription and the replies' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l group -d 'Share the requests with every `serve` of this group: subscribe with `$share/NAME/FILTER`, and the broker hands each request to one of them' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -l reply-topic -d 'Reply here when a request carries no Response Topic (MQTT 3.1.1 requesters)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s C -l count -d 'Exit after N replies' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand serve" -s j -l jobs -d 'Requests handled at once' -r

@@ -72,6 +72,11 @@ pub enum Command {
     /// Answer requests: subscribe to FILTER and reply on each request's
     /// response topic with the request payload, a fixed text or a command's
     /// stdout.
+    ///
+    /// Servers started with the same --group share the requests: the broker
+    /// hands each one to one of them. SIGTERM or SIGINT stops taking
+    /// requests, answers those already received, disconnects and exits 0; a
+    /// second signal stops at once.
     #[command(disable_help_flag = true)]
     Serve(ServeArgs),
 

@@ -20,6 +20,11 @@ pub struct ServeArgs {
     #[arg(short = 'q', long, value_name = "QOS", default_value = "0", value_parser = parse_qos)]
     pub qos: u8,
 
+    /// Share the requests with every `serve` of this group: subscribe with
+    /// `$share/NAME/FILTER`, and the broker hands each request to one of them
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
+
     /// Reply here when a request carries no Response Topic (MQTT 3.1.1 requesters)
     #[arg(long, value_name = "TOPIC")]
     pub reply_topic: Option<String>,

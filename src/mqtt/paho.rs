@@ -657,6 +657,14 @@ impl Client {
             // Lets one client speak either version: Paho refuses an MQTT 5
             // CONNECT from a client created for 3.1.1.
             MQTTVersion: ffi::MQTTVERSION_5 as c_int,
+            // Paho's default of 100 also counts publishes waiting for an
+            // in-flight slot while connected: past it MQTTAsync_sendMessage
+            // fails (-12, MQTTASYNC_MAX_BUFFERED_MESSAGES). With mosquitto's
+            // 20 in flight, `serve` under load lost replies that way (issue
+            // #17). Nothing is buffered while disconnected
+            // (sendWhileDisconnected is 0), so the count only bounds what
+            // mqrr itself queued.
+            maxBufferedMessages: c_int::MAX,
             ..Default::default()
         };
         let mut handle: ffi::MQTTAsync = std::ptr::null_mut();
