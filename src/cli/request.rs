@@ -99,6 +99,14 @@ pub struct RequestArgs {
     #[arg(short = 'v', long, help_heading = "Output")]
     pub verbose: bool,
 
+    /// Print each response through this format, as mosquitto_sub -F: %t topic, %p payload (the extracted text with -j/-r/-f), %j JSON, … (see the man page)
+    #[arg(short = 'F', long, value_name = "FORMAT", help_heading = "Output")]
+    pub format: Option<String>,
+
+    /// Lay out %j and %J over several lines
+    #[arg(long, help_heading = "Output")]
+    pub pretty: bool,
+
     /// Match and print only this RFC 6901 JSON pointer, e.g. /data/0/value (strings print unquoted)
     #[arg(
         short = 'j',
