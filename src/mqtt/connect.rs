@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::paho::{self, Client, ConnectOptions, Failed};
+use super::paho::{self, Client, ConnectOptions, Failed, Tap};
 use super::properties::{Property, id};
 use super::reason;
 use super::session::{Limits, Session, finish, trace};
@@ -29,13 +29,23 @@ const NO_DEADLINE_S: i32 = 2_000_000;
 /// trying MQTT 5 first and 3.1.1 once when `-V auto` and the broker
 /// refuses the protocol version.
 pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -> Result<Session> {
+    connect_tapped(settings, deadline, None).await
+}
+
+/// As `connect`; every message received goes to `tap` on Paho's receive
+/// thread, never to `Session::next` (see `paho::Tap`).
+pub async fn connect_tapped(
+    settings: &ConnectionSettings,
+    deadline: Option<Instant>,
+    tap: Option<Tap>,
+) -> Result<Session> {
     let debug = settings.debug;
     let trace = |msg: String| {
         if debug {
             trace(&msg);
         }
     };
-    let (client, events) = Client::create(&settings.uri, &settings.client_id)
+    let (client, events) = Client::create(&settings.uri, &settings.client_id, tap)
         .map_err(|f| Error::Usage(format!("{}: {}", settings.display, f.paho_text())))?;
 
     let first = match settings.protocol {

@@ -170,6 +170,22 @@ fn complete(context: *mut c_void, outcome: impl FnOnce(Expect) -> Outcome) {
 /// the client lives as long as the process.
 struct Shared {
     events: async_channel::Sender<Event>,
+    /// When set, messages go here instead of `events`.
+    tap: Option<Mutex<Tapped>>,
+}
+
+/// Handles each received message on Paho's receive thread, in the order
+/// they arrive, instead of the event queue: `sub` prints from here (see
+/// commands/subscribe.rs for why). It runs while Paho holds its client
+/// lock, so it must never call Paho (publish, disconnect…) and never wait
+/// on anything that does.
+pub type Tap = Box<dyn FnMut(&Message) + Send>;
+
+/// A tap and the message it is handed, refilled for every PUBLISH: its
+/// buffers are reused, so receiving allocates nothing once they have grown.
+struct Tapped {
+    tap: Tap,
+    message: Message,
 }
 
 /// One Paho C asynchronous client.
@@ -533,12 +549,34 @@ unsafe extern "C" fn on_message(
         } else {
             CStr::from_ptr(topic).to_bytes()
         };
-        match message.as_ref() {
-            None => Event::Malformed("PUBLISH without a message".into()),
-            Some(m) => received(topic_bytes, m),
+        match (message.as_ref(), &shared.tap) {
+            (None, _) => Some(Event::Malformed("PUBLISH without a message".into())),
+            (Some(m), None) => {
+                let mut msg = Message::default();
+                match fill(&mut msg, topic_bytes, m) {
+                    Ok(()) => Some(Event::Message(msg)),
+                    Err(why) => Some(Event::Malformed(why)),
+                }
+            }
+            (Some(m), Some(tapped)) => match tapped.lock() {
+                Ok(mut t) => {
+                    let Tapped { tap, message } = &mut *t;
+                    match fill(message, topic_bytes, m) {
+                        Ok(()) => {
+                            tap(message);
+                            None
+                        }
+                        Err(why) => Some(Event::Malformed(why)),
+                    }
+                }
+                // A tap that panicked: the process is aborting anyway.
+                Err(_) => None,
+            },
         }
     };
-    let _ = shared.events.try_send(event);
+    if let Some(event) = event {
+        let _ = shared.events.try_send(event);
+    }
     // SAFETY: both were allocated by Paho for this call and are not used
     // after this point.
     unsafe {
@@ -548,35 +586,54 @@ unsafe extern "C" fn on_message(
     1
 }
 
-/// Copies a PUBLISH out of Paho's structures, or says why it is not one.
+/// Copies a PUBLISH out of Paho's structures into `msg` (reusing its
+/// buffers), or says why it is not one.
 ///
 /// # Safety
 /// `m` must be a valid message from Paho's message callback.
-unsafe fn received(topic: &[u8], m: &ffi::MQTTAsync_message) -> Event {
-    let topic = match std::str::from_utf8(topic) {
-        Ok("") => return Event::Malformed("PUBLISH with an empty topic".into()),
+unsafe fn fill(msg: &mut Message, topic: &[u8], m: &ffi::MQTTAsync_message) -> Result<(), String> {
+    match std::str::from_utf8(topic) {
+        Ok("") => return Err("PUBLISH with an empty topic".into()),
         Ok(t) if t.contains(['\0', '+', '#']) => {
-            return Event::Malformed(format!(
+            return Err(format!(
                 "PUBLISH with a topic no message may have ({})",
                 crate::error::sanitize(t)
             ));
         }
-        Ok(t) => t.to_string(),
+        Ok(t) => {
+            msg.topic.clear();
+            msg.topic.push_str(t);
+        }
         Err(_) => {
-            return Event::Malformed(format!(
+            return Err(format!(
                 "PUBLISH whose topic is not UTF-8 ({})",
                 String::from_utf8_lossy(topic)
             ));
         }
     };
-    let payload = if m.payload.is_null() || m.payloadlen <= 0 {
-        Vec::new()
-    } else {
+    msg.payload.clear();
+    if !m.payload.is_null() && m.payloadlen > 0 {
         // SAFETY: Paho's payload is `payloadlen` readable bytes.
-        unsafe { std::slice::from_raw_parts(m.payload as *const u8, m.payloadlen as usize) }
-            .to_vec()
-    };
-    let mut properties = MessageProperties::default();
+        msg.payload.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(m.payload as *const u8, m.payloadlen as usize)
+        });
+    }
+    let properties = &mut msg.properties;
+    // Field by field, keeping the lists' buffers.
+    let MessageProperties {
+        payload_format,
+        message_expiry,
+        topic_alias,
+        response_topic,
+        correlation,
+        user,
+        subscription_ids,
+        content_type,
+    } = properties;
+    (*payload_format, *message_expiry, *topic_alias) = (None, None, None);
+    (*response_topic, *correlation, *content_type) = (None, None, None);
+    user.clear();
+    subscription_ids.clear();
     // SAFETY: the message's property list is valid while we hold `m`.
     for p in unsafe { read_properties(&m.properties) } {
         match (p.id, p.value) {
@@ -591,14 +648,10 @@ unsafe fn received(topic: &[u8], m: &ffi::MQTTAsync_message) -> Event {
             _ => {}
         }
     }
-    Event::Message(Message {
-        topic,
-        payload,
-        qos: m.qos.clamp(0, 2) as u8,
-        retain: m.retained != 0,
-        mid: m.msgid as u16,
-        properties,
-    })
+    msg.qos = m.qos.clamp(0, 2) as u8;
+    msg.retain = m.retained != 0;
+    msg.mid = m.msgid as u16;
+    Ok(())
 }
 
 unsafe extern "C" fn on_connection_lost(context: *mut c_void, _cause: *mut c_char) {
@@ -663,10 +716,12 @@ fn start_into(
 
 impl Client {
     /// Creates a client for `uri` (`tcp://`, `ssl://`, `ws://`, `wss://`,
-    /// `unix://`) and `client_id`, with its event stream. Connects nothing.
+    /// `unix://`) and `client_id`, with its event stream; received messages
+    /// go to `tap` instead, when given. Connects nothing.
     pub fn create(
         uri: &str,
         client_id: &str,
+        tap: Option<Tap>,
     ) -> Result<(Client, async_channel::Receiver<Event>), Failed> {
         global_init();
         let uri = c_string(uri)?;
@@ -694,7 +749,13 @@ impl Client {
             return Err(Failed::code(rc));
         }
         let (tx, rx) = async_channel::unbounded();
-        let shared: &'static Shared = Box::leak(Box::new(Shared { events: tx }));
+        let tap = tap.map(|tap| {
+            Mutex::new(Tapped {
+                tap,
+                message: Message::default(),
+            })
+        });
+        let shared: &'static Shared = Box::leak(Box::new(Shared { events: tx, tap }));
         let context = shared as *const Shared as *mut c_void;
         // SAFETY: a live handle and callbacks with the signatures Paho
         // expects; `context` lives for the rest of the process.
