@@ -37,6 +37,11 @@ pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
             let settings = commands::serve::Settings::from_args(&args)?;
             runtime()?.block_on(commands::serve::run(&settings))
         }
+        Some(Command::Sub(args)) => {
+            let settings = commands::subscribe::Settings::from_args(&args)?;
+            let start = tokio::time::Instant::from_std(start);
+            runtime()?.block_on(commands::subscribe::run(&settings, start))
+        }
     }
 }
 
@@ -55,5 +60,6 @@ pub fn is_quiet(cli: &Cli) -> bool {
         None => cli.connection.quiet,
         Some(Command::C8yToken(a)) => a.connection.quiet,
         Some(Command::Serve(a)) => a.connection.quiet,
+        Some(Command::Sub(a)) => a.connection.quiet,
     }
 }

@@ -12,11 +12,13 @@ mod c8y_token;
 mod connection;
 mod request;
 mod serve;
+mod sub;
 
 pub use c8y_token::{C8yTokenArgs, TokenOutput};
 pub use connection::{Connection, Protocol};
 pub use request::{Correlation, RequestArgs};
 pub use serve::ServeArgs;
+pub use sub::SubArgs;
 
 /// MQTT request/response for the shell: publish one request, wait for the
 /// first fresh, matching response, print it, exit with a code a script can
@@ -69,6 +71,11 @@ pub enum Command {
     /// stdout.
     #[command(disable_help_flag = true)]
     Serve(ServeArgs),
+
+    /// Subscribe and print the messages, as mosquitto_sub: -C N messages,
+    /// -W deadline, -F format, and the extraction steps -j/-r/-f as filters.
+    #[command(disable_help_flag = true)]
+    Sub(SubArgs),
 }
 
 /// The longest duration accepted anywhere (about 31 years): far beyond any

@@ -3,3 +3,4 @@
 pub mod c8y_token;
 pub mod request;
 pub mod serve;
+pub mod subscribe;

@@ -1,0 +1,148 @@
+//! Options of `mqrr sub` (spec §8): mosquitto_sub's letters, with mqrr's
+//! extraction steps as filters and a deadline for the whole run.
+
+use std::time::Duration;
+
+use clap::{ArgAction, Args};
+
+use super::{Connection, parse_duration, parse_interval, parse_qos};
+
+#[derive(Debug, Args, Clone)]
+pub struct SubArgs {
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// Topic filter to subscribe to; wildcards and $share/GROUP/… allowed (repeatable)
+    #[arg(
+        short = 't',
+        long,
+        value_name = "FILTER",
+        required_unless_present = "unsubscribe"
+    )]
+    pub topic: Vec<String>,
+
+    /// Do not print messages whose topic matches this filter (repeatable)
+    #[arg(short = 'T', long, value_name = "FILTER")]
+    pub filter_out: Vec<String>,
+
+    /// Unsubscribe from this filter, e.g. a subscription a persistent session (-c) still holds (repeatable)
+    ///
+    /// Sent after the subscriptions of -t. With -U and no -t, mqrr exits
+    /// once the broker has acknowledged the unsubscription.
+    #[arg(short = 'U', long, value_name = "FILTER")]
+    pub unsubscribe: Vec<String>,
+
+    /// QoS of the subscriptions
+    #[arg(short = 'q', long, value_name = "QOS", default_value = "0", value_parser = parse_qos)]
+    pub qos: u8,
+
+    /// Exit 0 after N printed messages
+    #[arg(short = 'C', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Deadline for the whole run, connecting included: 5 (seconds), 500ms, 1m30s; 0 for none [default: none]
+    ///
+    /// When it passes mqrr exits 0, or 27 when -C was given and not reached.
+    /// Not connected and subscribed by then is exit 27 too.
+    #[arg(short = 'W', long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Exit 0 once the broker has acknowledged every subscription (with -c -i ID: create a persistent session)
+    #[arg(short = 'E')]
+    pub exit_after_subscribe: bool,
+
+    /// Do not print retained messages (MQTT 5 also asks the broker not to send them)
+    #[arg(short = 'R', conflicts_with = "retained_only")]
+    pub no_retained: bool,
+
+    /// Print only the retained messages; exit 0 at the first live one, or when none arrives within --settle
+    #[arg(long)]
+    pub retained_only: bool,
+
+    /// With --retained-only: how long to wait after the SUBACK, and after each retained message, for more
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_interval, requires = "retained_only")]
+    pub settle: Duration,
+
+    /// Clear each retained message printed (publish an empty retained message to its topic)
+    ///
+    /// Messages left out by -T or an extraction step are not cleared.
+    #[arg(long)]
+    pub remove_retained: bool,
+
+    /// Subscribe with MQTT 5's Retain As Published: keep the retain flag of live messages
+    #[arg(long)]
+    pub retain_as_published: bool,
+
+    /// Print the topic before the payload: TOPIC PAYLOAD
+    #[arg(short = 'v', long, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Print no newline after each message
+    #[arg(short = 'N', help_heading = "Output")]
+    pub no_newline: bool,
+
+    /// Print each message through this format (mosquitto_sub's -F; see below)
+    ///
+    /// Message: %t topic, %p payload (the extracted text with -j/-r/-f),
+    /// %x/%X payload in hex, %l length, %m message id, %q QoS, %r retain
+    /// flag, %% a %. MQTT 5 properties: %A topic alias, %C content type,
+    /// %D correlation data, %E message expiry, %F payload format indicator,
+    /// %P user properties (name:value, space separated), %R response topic,
+    /// %S subscription identifier. Time of receipt (UTC): %I ISO 8601, %U
+    /// Unix time with nanoseconds, @X strftime's %X (@Y, @m, @d, @H…), @N
+    /// nanoseconds, @@ an @. JSON: %j the message with the payload as a
+    /// string (a payload that is not UTF-8 as "payload_base64"), %J with the
+    /// payload embedded as JSON. %d/%f: an 8/4-byte payload as a
+    /// little-endian double/float. Between % and the letter: - left-align,
+    /// 0 pad with zeros, a minimum width, .N a maximum width (for %x/%X:
+    /// groups of N hex digits, with an optional separator, %.2:x). Escapes:
+    /// \\ \0 \a \e \n \r \t \v.
+    #[arg(short = 'F', long, value_name = "FORMAT", help_heading = "Output")]
+    pub format: Option<String>,
+
+    /// Lay out %j and %J over several lines
+    #[arg(long, help_heading = "Output")]
+    pub pretty: bool,
+
+    /// Print only messages that are JSON with this RFC 6901 pointer, and only its value (strings unquoted)
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "POINTER",
+        help_heading = "Match and extract"
+    )]
+    pub json: Option<String>,
+
+    /// Print only messages matching this regex, and only capture group 1 (or the whole match)
+    #[arg(
+        short = 'r',
+        long,
+        value_name = "RE",
+        help_heading = "Match and extract"
+    )]
+    pub regex: Option<String>,
+
+    /// Print only these fields, as cut -f: N, N-, N-M, -M, comma lists
+    #[arg(
+        short = 'f',
+        long,
+        value_name = "LIST",
+        allow_hyphen_values = true,
+        help_heading = "Match and extract"
+    )]
+    pub fields: Option<String>,
+
+    /// Field delimiter for -f
+    #[arg(
+        short = 'd',
+        long,
+        value_name = "STR",
+        default_value = ",",
+        help_heading = "Match and extract"
+    )]
+    pub delimiter: String,
+
+    #[command(flatten)]
+    pub connection: Connection,
+}
