@@ -38,7 +38,7 @@ pub struct SubArgs {
     pub qos: u8,
 
     /// Exit 0 after N printed messages
-    #[arg(short = 'C', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'C', long, value_name = "N", value_parser = parse_count)]
     pub count: Option<u64>,
 
     /// Deadline for the whole run, connecting included: 5 (seconds), 500ms, 1m30s; 0 for none [default: none]
@@ -145,4 +145,13 @@ pub struct SubArgs {
 
     #[command(flatten)]
     pub connection: Connection,
+}
+
+/// `-C`: a count of at least 1 (no -C prints every message).
+fn parse_count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1 (without -C every message is printed)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a number of messages".into()),
+    }
 }
