@@ -614,3 +614,28 @@ fn a_broker_that_speaks_only_311_is_subscribed_with_311() {
     assert_eq!(out.stdout, b"n/x over 3.1.1\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("reconnecting with MQTT 3.1.1"));
 }
+
+#[test]
+fn dash_r_on_mqtt5_asks_the_broker_not_to_send_retained_messages() {
+    let broker = broker();
+    publish(broker.port, &[Pub::new("rh/a", "stale").retained()]);
+    let run = |v: &str| {
+        let out = sub(broker.port)
+            .args(["-V", v, "-t", "rh/#", "-R", "-W", "500ms", "--debug"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        assert_eq!(out.stdout, b"");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // MQTT 5: Retain Handling 2, so the message never comes.
+    let v5 = run("5");
+    assert!(v5.contains("SUBSCRIBE rh/# (QoS 0, no retained)"), "{v5}");
+    assert!(!v5.contains("skipping message on rh/a"), "{v5}");
+    // MQTT 3.1.1 has no such option: it comes and is dropped by its flag.
+    let v311 = run("311");
+    assert!(
+        v311.contains("skipping message on rh/a: retained (-R)"),
+        "{v311}"
+    );
+}
