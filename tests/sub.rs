@@ -639,3 +639,28 @@ fn dash_r_on_mqtt5_asks_the_broker_not_to_send_retained_messages() {
         "{v311}"
     );
 }
+
+#[test]
+fn a_failing_stdout_is_exit_1() {
+    let broker = broker();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let mut child = mqrr_std()
+        .arg("sub")
+        .args(broker_args(broker.port))
+        .args(["-i", "full", "-t", "full/#", "-W", "20"])
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_subscribed(&broker, "full", "full/#");
+    publish(broker.port, &[Pub::new("full/a", "no room")]);
+    let exited = wait_until(Duration::from_secs(10), || {
+        child.try_wait().unwrap().is_some()
+    });
+    assert!(exited, "still running");
+    let out = child.wait_with_output().unwrap();
+    assert_failure(&out, 1, &["writing to stdout", "No space left on device"]);
+}

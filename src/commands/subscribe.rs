@@ -331,11 +331,12 @@ impl Printer {
             written = st.output.flush();
         }
         if let Err(e) = written {
+            // Either way nothing more is printed.
+            st.stop = Some(Stop::ReaderGone);
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 if debug {
                     trace("stdout closed; stopping");
                 }
-                st.stop = Some(Stop::ReaderGone);
             } else {
                 st.error = Some(e);
             }
