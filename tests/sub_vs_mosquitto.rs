@@ -235,7 +235,8 @@ fn dash_e_exits_once_subscribed_and_leaves_a_session_behind() {
     let mut ids = Vec::new();
     for client in ["mosquitto_sub", "mqrr"] {
         let id = format!("{client}-e");
-        let create = ["-V", "5", "-c", "-q", "1", "-t", "e/x", "-E"];
+        // -x: a session that expires a minute after the client leaves.
+        let create = ["-V", "5", "-c", "-x", "60", "-q", "1", "-t", "e/x", "-E"];
         let sub = if client == "mqrr" {
             Sub::mqrr(broker.port, &id, &create)
         } else {
@@ -249,7 +250,7 @@ fn dash_e_exits_once_subscribed_and_leaves_a_session_behind() {
     // While both are away: the sessions keep what arrives.
     publish(broker.port, &[Pub::new("e/x", "while away").qos(1)]);
     let back = [
-        "-V", "5", "-c", "-q", "1", "-t", "e/x", "-C", "1", "-W", "10", "-v",
+        "-V", "5", "-c", "-x", "60", "-q", "1", "-t", "e/x", "-C", "1", "-W", "10", "-v",
     ];
     let mosq = Sub::mosquitto(broker.port, &ids[0], &back).finish(Duration::from_secs(15));
     let mqrr = Sub::mqrr(broker.port, &ids[1], &back).finish(Duration::from_secs(15));

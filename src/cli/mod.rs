@@ -74,7 +74,13 @@ pub enum Command {
 
     /// Subscribe and print the messages, as mosquitto_sub: -C N messages,
     /// -W deadline, -F format, and the extraction steps -j/-r/-f as filters.
-    #[command(disable_help_flag = true)]
+    #[command(
+        disable_help_flag = true,
+        after_help = "Exit status: 0 done (-C reached, -W passed without -C, -E, \
+                      --retained-only, a signal without -C, stdout closed), 1 runtime failure, \
+                      2 usage, 3 could not connect, 4 refused by the broker, 27 -W passed before \
+                      -C messages, 130/143 interrupted before -C messages."
+    )]
     Sub(SubArgs),
 }
 

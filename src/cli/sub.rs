@@ -82,7 +82,7 @@ pub struct SubArgs {
     #[arg(short = 'N', help_heading = "Output")]
     pub no_newline: bool,
 
-    /// Print each message through this format (mosquitto_sub's -F; see below)
+    /// Print each message through this format, as mosquitto_sub -F
     ///
     /// Message: %t topic, %p payload (the extracted text with -j/-r/-f),
     /// %x/%X payload in hex, %l length, %m message id, %q QoS, %r retain
