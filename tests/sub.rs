@@ -582,6 +582,26 @@ fn binary_payloads_are_printed_byte_for_byte() {
     publish(broker.port, &[Pub::new("bin", payload.clone())]);
     let out = s.finish(Duration::from_secs(10));
     assert_eq!(out.stdout, payload);
+
+    // A large one, then a small one: each printed whole.
+    let large: Vec<u8> = (0..5 << 20).map(|i| (i % 251) as u8).collect();
+    let s = Sub::mqrr(
+        broker.port,
+        "large",
+        &["-t", "bin", "-C", "2", "-N", "-W", "20"],
+    );
+    wait_subscribed(&broker, "large", "bin");
+    publish(
+        broker.port,
+        &[Pub::new("bin", large.clone()), Pub::new("bin", "small")],
+    );
+    let out = s.finish(Duration::from_secs(20));
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout == [&large[..], b"small"].concat(),
+        "{} bytes",
+        out.stdout.len()
+    );
 }
 
 #[test]

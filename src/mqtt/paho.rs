@@ -188,6 +188,9 @@ struct Tapped {
     message: Message,
 }
 
+/// A payload buffer larger than this is freed after its message.
+const LARGE_PAYLOAD: usize = 1 << 20;
+
 /// One Paho C asynchronous client.
 pub struct Client {
     handle: ffi::MQTTAsync,
@@ -564,6 +567,11 @@ unsafe extern "C" fn on_message(
                     match fill(message, topic_bytes, m) {
                         Ok(()) => {
                             tap(message);
+                            // One large message must not keep its buffer
+                            // for the rest of a long run.
+                            if message.payload.capacity() > LARGE_PAYLOAD {
+                                message.payload = Vec::new();
+                            }
                             None
                         }
                         Err(why) => Some(Event::Malformed(why)),
