@@ -684,3 +684,31 @@ fn a_failing_stdout_is_exit_1() {
     let out = child.wait_with_output().unwrap();
     assert_failure(&out, 1, &["writing to stdout", "No space left on device"]);
 }
+
+#[test]
+fn a_count_reached_from_the_queue_of_a_session_is_a_success() {
+    // The broker sends what the session queued right after the CONNACK,
+    // before the SUBACK: -C may be reached before the subscription is.
+    let broker = broker();
+    for round in 0..3 {
+        let id = format!("queued-{round}");
+        let out = sub(broker.port)
+            .args(["-c", "-i", &id, "-q", "1", "-t", "q/#", "-E"])
+            .output()
+            .unwrap();
+        assert_prints(out, "");
+        publish(
+            broker.port,
+            &[
+                Pub::new("q/1", "one").qos(1),
+                Pub::new("q/2", "two").qos(1),
+                Pub::new("q/3", "three").qos(1),
+            ],
+        );
+        let out = sub(broker.port)
+            .args(["-c", "-i", &id, "-q", "1", "-t", "q/#", "-C", "2", "-W", "10s"])
+            .output()
+            .unwrap();
+        assert_prints(out, "one\ntwo\n");
+    }
+}

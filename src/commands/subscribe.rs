@@ -40,13 +40,18 @@ use crate::cli::{Protocol, SubArgs};
 use crate::config::{ConnectionSettings, OutputStyle, check_filter, extractor};
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::mqtt::properties::{Packet, Property, id};
 use crate::mqtt::session::trace;
-use crate::mqtt::{Incoming, Outgoing, Session, Subscription, Tap, connect_tapped, topic};
+use crate::mqtt::{Flow, Incoming, Outgoing, Session, Subscription, Tap, connect_tapped, topic};
 use crate::signal::{Signals, until};
 use crate::text::extract::Extractor;
 use crate::text::output::Output;
 
 use super::request::{DISCONNECT_BOUND, human};
+/// Up to this `-C`, a persistent session is read one message at a time
+/// (see `Settings::from_args`): a round trip each, 0.1 s for all of them
+/// on a local broker.
+const ONE_AT_A_TIME: u64 = 1000;
 /// How long the clearing publishes of `--remove-retained` may take to be
 /// acknowledged once the run is over (about a millisecond on a healthy
 /// connection).
@@ -81,7 +86,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(a: &SubArgs) -> Result<Self> {
-        let conn = ConnectionSettings::new(&a.connection)?;
+        let mut conn = ConnectionSettings::new(&a.connection)?;
         for f in &a.topic {
             check_filter("-t", f)?;
         }
@@ -104,6 +109,24 @@ impl Settings {
         )?;
         let output =
             OutputStyle::from_args(a.verbose, a.no_newline, a.format.as_deref(), a.pretty)?;
+        // A persistent session's queue read with -C: Paho C acknowledges
+        // every QoS 1/2 message it reads, also those after the N-th, which
+        // are then gone from the session. One message in flight at a time
+        // (MQTT 5 Receive Maximum 1) leaves at most a race's worth of them.
+        let persistent = !conn.clean || conn.session_expiry.is_some_and(|e| e > 0);
+        let receive_maximum_given = conn
+            .properties
+            .connect
+            .iter()
+            .any(|p| p.id == id::RECEIVE_MAXIMUM);
+        if a.count.is_some_and(|n| n <= ONE_AT_A_TIME)
+            && a.qos > 0
+            && persistent
+            && !receive_maximum_given
+        {
+            conn.properties
+                .add(Packet::Connect, Property::int(id::RECEIVE_MAXIMUM, 1));
+        }
         Ok(Settings {
             conn,
             filters: a.topic.clone(),
@@ -154,9 +177,10 @@ enum Stop {
 /// What the tap and the main thread share.
 struct Shared {
     state: Mutex<State>,
-    /// Set by the main thread when the run is over: the tap drops whatever
-    /// still arrives. An atomic, not in `state`, so that the main thread
-    /// never waits for a tap that is blocked writing to a slow pipe.
+    /// Set by the main thread once its DISCONNECT is out (from the start
+    /// with -E): the tap drops whatever still arrives. An atomic, not in
+    /// `state`, so that the main thread never waits for a tap that is
+    /// blocked writing to a slow pipe.
     over: AtomicBool,
     /// The tap has set `stop`, queued clears or hit a write error.
     wake: Notify,
@@ -224,8 +248,11 @@ pub async fn run(s: &Settings, start: Instant) -> Result<()> {
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
     let subscribed = stream.subscribed;
-    shared.over.store(true, Ordering::SeqCst);
+    // What arrives until the DISCONNECT is still printed (a -C reached
+    // stops the tap by itself): Paho acknowledges it either way, and a
+    // persistent session would lose it unprinted.
     session.disconnect(DISCONNECT_BOUND).await;
+    shared.over.store(true, Ordering::SeqCst);
 
     let (flushed, printed) = match shared.state.lock() {
         Ok(mut st) => (st.output.flush(), st.printed),
@@ -257,21 +284,30 @@ impl Printer {
         Box::new(move |m: &Message| self.message(m))
     }
 
-    fn message(&mut self, m: &Message) {
+    fn message(&mut self, m: &Message) -> Flow {
         if self.shared.over.load(Ordering::Relaxed) {
-            return;
+            return Flow::Continue;
         }
         let Ok(mut st) = self.shared.state.lock() else {
-            return;
+            return Flow::Continue;
         };
         if st.stop.is_some() {
-            return;
+            return Flow::Continue;
         }
         let wake = self.handle(m, &mut st);
+        // Done: disconnect before Paho reads (and acknowledges) more from
+        // a persistent session (see `Flow::Disconnect`), unless clears are
+        // still to be published.
+        let flow = if st.stop.is_some() && !self.s.remove_retained {
+            Flow::Disconnect
+        } else {
+            Flow::Continue
+        };
         drop(st);
         if wake {
             self.shared.wake.notify_one();
         }
+        flow
     }
 
     /// One message, through mosquitto_sub's steps (see the module comment);
@@ -365,19 +401,13 @@ struct Stream<'a> {
 
 impl Stream<'_> {
     async fn run(&mut self, deadline: Option<Instant>) -> Result<()> {
-        let (s, session) = (self.s, self.session);
-        if !s.filters.is_empty() {
-            session.subscribe(&s.subscriptions(), &[], deadline).await?;
-        }
-        if !s.unsubscribe.is_empty() {
-            session.unsubscribe(&s.unsubscribe, &[], deadline).await?;
-        }
-        self.subscribed = true;
-        if s.exit_after_subscribe || s.filters.is_empty() {
-            return Ok(());
-        }
-        let stop = self.stream(deadline).await;
-        self.shared.over.store(true, Ordering::SeqCst);
+        let s = self.s;
+        let stop = match self.subscribe(deadline).await? {
+            // Printed enough before the SUBACK (a persistent session's queue).
+            Some(stop) => Ok(stop),
+            None if s.exit_after_subscribe || s.filters.is_empty() => return Ok(()),
+            None => self.stream(deadline).await,
+        };
         let stop = stop?;
         self.finish_clears(deadline).await?;
         match (stop, s.count) {
@@ -389,6 +419,61 @@ impl Stream<'_> {
             ))),
             _ => Ok(()),
         }
+    }
+
+    /// SUBSCRIBE, then UNSUBSCRIBE, each waiting for its acknowledgement;
+    /// or the tap's stop, when the messages a persistent session had queued
+    /// (sent before the SUBACK) were enough.
+    async fn subscribe(&mut self, deadline: Option<Instant>) -> Result<Option<Stop>> {
+        let (s, session) = (self.s, self.session);
+        let acknowledged = async {
+            if !s.filters.is_empty() {
+                session.subscribe(&s.subscriptions(), &[], deadline).await?;
+            }
+            if !s.unsubscribe.is_empty() {
+                session.unsubscribe(&s.unsubscribe, &[], deadline).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        tokio::pin!(acknowledged);
+        loop {
+            tokio::select! {
+                r = &mut acknowledged => {
+                    if let Err(e) = r {
+                        // The tap stopped and disconnected before the SUBACK.
+                        return self.tap_stop().map(Some).ok_or(e);
+                    }
+                    self.subscribed = true;
+                    return Ok(None);
+                }
+                _ = self.shared.wake.notified() => {
+                    if let Some(stop) = self.take_state()? {
+                        return Ok(Some(stop));
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the tap left: publishes the clears it asked for; its write
+    /// error, or why it stopped.
+    fn take_state(&mut self) -> Result<Option<Stop>> {
+        let (clears, stop, error) = match self.shared.state.lock() {
+            Ok(mut st) => (std::mem::take(&mut st.clears), st.stop, st.error.take()),
+            Err(_) => return Err(Error::Runtime("the printer failed".into())),
+        };
+        for topic in clears {
+            self.clear(&topic)?;
+        }
+        if let Some(e) = error {
+            return Err(Error::Runtime(format!("writing to stdout: {e}")));
+        }
+        Ok(stop)
+    }
+
+    /// Why the tap stopped, if it did.
+    fn tap_stop(&self) -> Option<Stop> {
+        self.shared.state.lock().ok().and_then(|st| st.stop)
     }
 
     fn printed(&self) -> u64 {
@@ -414,27 +499,22 @@ impl Stream<'_> {
                 Instant::from_std(last + d)
             })
         };
+        // Clears asked for before the SUBACK.
+        if let Some(stop) = self.take_state()? {
+            return Ok(stop);
+        }
         loop {
             let settle = settled();
             tokio::select! {
                 _ = self.shared.wake.notified() => {
-                    let (clears, stop, error) = match self.shared.state.lock() {
-                        Ok(mut st) => (std::mem::take(&mut st.clears), st.stop, st.error.take()),
-                        Err(_) => return Err(Error::Runtime("the printer failed".into())),
-                    };
-                    for topic in clears {
-                        self.clear(&topic)?;
-                    }
-                    if let Some(e) = error {
-                        return Err(Error::Runtime(format!("writing to stdout: {e}")));
-                    }
-                    if let Some(stop) = stop {
+                    if let Some(stop) = self.take_state()? {
                         return Ok(stop);
                     }
                 }
                 incoming = session.next() => match incoming {
                     Incoming::Published { tag, result } => self.cleared(tag, result)?,
-                    Incoming::Lost(e) => return Err(e),
+                    // The tap's own DISCONNECT, if it stopped.
+                    Incoming::Lost(e) => return self.tap_stop().ok_or(e),
                     // Every message goes to the tap.
                     Incoming::Message(_) => {}
                 },

@@ -45,8 +45,13 @@ pub async fn connect_tapped(
             trace(&msg);
         }
     };
-    let (client, events) = Client::create(&settings.uri, &settings.client_id, tap)
-        .map_err(|f| Error::Usage(format!("{}: {}", settings.display, f.paho_text())))?;
+    let (client, events) = Client::create(
+        &settings.uri,
+        &settings.client_id,
+        tap,
+        &settings.properties.disconnect,
+    )
+    .map_err(|f| Error::Usage(format!("{}: {}", settings.display, f.paho_text())))?;
 
     let first = match settings.protocol {
         Protocol::V311 => V311,

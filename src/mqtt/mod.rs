@@ -10,5 +10,5 @@ pub mod session;
 pub mod topic;
 
 pub use connect::{connect, connect_tapped};
-pub use paho::{Failed, Subscription, Tap, Will};
+pub use paho::{Failed, Flow, Subscription, Tap, Will};
 pub use session::{Incoming, Limits, Outgoing, Session};

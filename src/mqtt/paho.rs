@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use paho_mqtt_sys as ffi;
 use tokio::sync::oneshot;
@@ -172,14 +172,42 @@ struct Shared {
     events: async_channel::Sender<Event>,
     /// When set, messages go here instead of `events`.
     tap: Option<Mutex<Tapped>>,
+    /// The client, for the DISCONNECT a tap asks for.
+    handle: Handle,
+    /// The protocol of the last CONNECT: the callbacks Paho accepts depend on it.
+    v5: AtomicBool,
+    /// The user's `-D disconnect` properties.
+    disconnect_properties: Vec<Property>,
+    /// The DISCONNECT a tap started, for `Client::disconnect` to wait on.
+    tap_disconnect: Mutex<Option<Completion>>,
 }
+
+/// Paho's client handle, shared with its own callbacks.
+struct Handle(ffi::MQTTAsync);
+
+// SAFETY: as for `Client`: Paho's API may be called from any thread, and
+// the handle is never destroyed.
+unsafe impl Send for Handle {}
+unsafe impl Sync for Handle {}
 
 /// Handles each received message on Paho's receive thread, in the order
 /// they arrive, instead of the event queue: `sub` prints from here (see
 /// commands/subscribe.rs for why). It runs while Paho holds its client
-/// lock, so it must never call Paho (publish, disconnect…) and never wait
-/// on anything that does.
-pub type Tap = Box<dyn FnMut(&Message) + Send>;
+/// lock, so it must never call Paho and never wait on anything that does;
+/// it returns `Flow::Disconnect` to have the DISCONNECT sent from there.
+pub type Tap = Box<dyn FnMut(&Message) -> Flow + Send>;
+
+/// What a tap wants once it has handled a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// It wants nothing more: DISCONNECT (reason 0) now. Paho acknowledges
+    /// each QoS 1/2 PUBLISH it reads, so every message read after this one
+    /// would be taken from a persistent session and lost; starting the
+    /// DISCONNECT inside the callback gives the broker as little time as
+    /// Paho allows to send more.
+    Disconnect,
+}
 
 /// A tap and the message it is handed, refilled for every PUBLISH: its
 /// buffers are reused, so receiving allocates nothing once they have grown.
@@ -566,11 +594,14 @@ unsafe extern "C" fn on_message(
                     let Tapped { tap, message } = &mut *t;
                     match fill(message, topic_bytes, m) {
                         Ok(()) => {
-                            tap(message);
+                            let flow = tap(message);
                             // One large message must not keep its buffer
                             // for the rest of a long run.
                             if message.payload.capacity() > LARGE_PAYLOAD {
                                 message.payload = Vec::new();
+                            }
+                            if flow == Flow::Disconnect {
+                                shared.disconnect_for_tap();
                             }
                             None
                         }
@@ -725,11 +756,13 @@ fn start_into(
 impl Client {
     /// Creates a client for `uri` (`tcp://`, `ssl://`, `ws://`, `wss://`,
     /// `unix://`) and `client_id`, with its event stream; received messages
-    /// go to `tap` instead, when given. Connects nothing.
+    /// go to `tap` instead, when given (`disconnect_properties` go on the
+    /// DISCONNECT it may ask for). Connects nothing.
     pub fn create(
         uri: &str,
         client_id: &str,
         tap: Option<Tap>,
+        disconnect_properties: &[Property],
     ) -> Result<(Client, async_channel::Receiver<Event>), Failed> {
         global_init();
         let uri = c_string(uri)?;
@@ -763,7 +796,14 @@ impl Client {
                 message: Message::default(),
             })
         });
-        let shared: &'static Shared = Box::leak(Box::new(Shared { events: tx, tap }));
+        let shared: &'static Shared = Box::leak(Box::new(Shared {
+            events: tx,
+            tap,
+            handle: Handle(handle),
+            v5: AtomicBool::new(true),
+            disconnect_properties: disconnect_properties.to_vec(),
+            tap_disconnect: Mutex::new(None),
+        }));
         let context = shared as *const Shared as *mut c_void;
         // SAFETY: a live handle and callbacks with the signatures Paho
         // expects; `context` lives for the rest of the process.
@@ -790,6 +830,7 @@ impl Client {
     /// Starts a CONNECT; the completion carries the CONNACK.
     pub fn connect(&self, o: &ConnectOptions) -> Result<Completion, Failed> {
         let v5 = o.version == ffi::MQTTVERSION_5 as i32;
+        self.shared.v5.store(v5, Ordering::SeqCst);
         let username = o.username.as_deref().map(c_string).transpose()?;
         let tls = o.tls.as_ref().map(CTls::new).transpose()?;
         let will = o.will.as_ref().map(CWill::new).transpose()?;
@@ -966,37 +1007,79 @@ impl Client {
         })
     }
 
-    /// Starts a DISCONNECT with `reason` and properties; resolves once written.
+    /// Starts a DISCONNECT with `reason` and properties; resolves once
+    /// written. When the tap has already started one, that one's.
     pub fn disconnect(
         &self,
         v5: bool,
         reason: u8,
         props: &[Property],
     ) -> Result<Completion, Failed> {
-        let props = CProperties::new(if v5 { props } else { &[] })?;
-        start(Expect::Other, |context| {
-            let mut opts = ffi::MQTTAsync_disconnectOptions {
-                timeout: 0,
-                context,
-                ..Default::default()
-            };
-            if v5 {
-                opts.properties = props.0;
-                opts.reasonCode = reason as ffi::MQTTReasonCodes;
-                opts.onSuccess5 = Some(on_success5);
-                opts.onFailure5 = Some(on_failure5);
-            } else {
-                opts.onSuccess = Some(on_success);
-                opts.onFailure = Some(on_failure);
-            }
-            // SAFETY: valid options; Paho copies the property list.
-            unsafe { ffi::MQTTAsync_disconnect(self.handle, &opts) }
-        })
+        if let Some(started) = self
+            .shared
+            .tap_disconnect
+            .lock()
+            .ok()
+            .and_then(|mut d| d.take())
+        {
+            return Ok(started);
+        }
+        start_disconnect(self.handle, v5, reason, props)
+    }
+
+    /// Whether the tap asked for the DISCONNECT (and it was started).
+    pub fn tap_disconnected(&self) -> bool {
+        self.shared.tap_disconnect.lock().is_ok_and(|d| d.is_some())
     }
 
     pub fn is_connected(&self) -> bool {
         // SAFETY: a live handle.
         unsafe { ffi::MQTTAsync_isConnected(self.handle) != 0 }
+    }
+}
+
+/// Starts a DISCONNECT; on Paho's own threads too (inside a callback),
+/// which Paho allows: its API skips its lock there (MQTTAsync_inCallback).
+fn start_disconnect(
+    handle: ffi::MQTTAsync,
+    v5: bool,
+    reason: u8,
+    props: &[Property],
+) -> Result<Completion, Failed> {
+    let props = CProperties::new(if v5 { props } else { &[] })?;
+    start(Expect::Other, |context| {
+        let mut opts = ffi::MQTTAsync_disconnectOptions {
+            timeout: 0,
+            context,
+            ..Default::default()
+        };
+        if v5 {
+            opts.properties = props.0;
+            opts.reasonCode = reason as ffi::MQTTReasonCodes;
+            opts.onSuccess5 = Some(on_success5);
+            opts.onFailure5 = Some(on_failure5);
+        } else {
+            opts.onSuccess = Some(on_success);
+            opts.onFailure = Some(on_failure);
+        }
+        // SAFETY: valid options; Paho copies the property list.
+        unsafe { ffi::MQTTAsync_disconnect(handle, &opts) }
+    })
+}
+
+impl Shared {
+    /// The DISCONNECT a tap asked for, started on Paho's receive thread.
+    fn disconnect_for_tap(&self) {
+        let Ok(mut started) = self.tap_disconnect.lock() else {
+            return;
+        };
+        if started.is_some() {
+            return;
+        }
+        let v5 = self.v5.load(Ordering::SeqCst);
+        if let Ok(c) = start_disconnect(self.handle.0, v5, 0, &self.disconnect_properties) {
+            *started = Some(c);
+        }
     }
 }
 
