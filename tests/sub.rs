@@ -706,7 +706,9 @@ fn a_count_reached_from_the_queue_of_a_session_is_a_success() {
             ],
         );
         let out = sub(broker.port)
-            .args(["-c", "-i", &id, "-q", "1", "-t", "q/#", "-C", "2", "-W", "10s"])
+            .args([
+                "-c", "-i", &id, "-q", "1", "-t", "q/#", "-C", "2", "-W", "10s",
+            ])
             .output()
             .unwrap();
         assert_prints(out, "one\ntwo\n");
