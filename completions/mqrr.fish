@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mqrr_global_optspecs
-    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= ciphers= tls-use-os-certs psk= psk-identity= tls-alpn= insecure D/property= will-topic= will-payload= will-qos= will-retain c/disable-clean-session x/session-expiry= nodelay A= proxy= keyform= tls-engine= tls-engine-kpass-sha1= options-file= debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retain retained correlation= user-property= l/lines inflight= unordered batch-stats N v/verbose j/json= r/regex= f/fields= d/delimiter=
+    string join \n help version h/host= p/port= L/url= unix= u/username= P/password= password-file= i/id= I/id-prefix= k/keepalive= V/protocol= cafile= capath= cert= key= tls-version= ciphers= tls-use-os-certs psk= psk-identity= tls-alpn= insecure D/property= will-topic= will-payload= will-qos= will-retain c/disable-clean-session x/session-expiry= nodelay A= proxy= keyform= tls-engine= tls-engine-kpass-sha1= options-file= debug quiet t/topic= e/response-topic= m/message= n/null-message s/stdin file= q/qos= W/timeout= resend= C/count= retain retained correlation= user-property= l/lines inflight= unordered batch-stats N v/verbose F/format= pretty j/json= r/regex= f/fields= d/delimiter=
 end
 
 function __fish_mqrr_needs_command
@@ -68,6 +68,7 @@ strict\t''
 off\t''"
 complete -c mqrr -n "__fish_mqrr_needs_command" -l user-property -d 'MQTT 5 user property on the request (repeatable)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l inflight -d 'Requests awaiting their response at once (MQTT 5; never more than the broker\'s Receive Maximum); MQTT 3.1.1 and --correlation off send one at a time' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s F -l format -d 'Print each response through this format, as mosquitto_sub -F' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s j -l json -d 'Match and print only this RFC 6901 JSON pointer, e.g. /data/0/value (strings print unquoted)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s r -l regex -d 'Match this regex and print capture group 1 (or the whole match)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s f -l fields -d 'Print only these fields, as cut -f: N, N-, N-M, -M, comma lists' -r
@@ -90,9 +91,11 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -l unordered -d 'Print responses
 complete -c mqrr -n "__fish_mqrr_needs_command" -l batch-stats -d 'One stderr line at the end with the request rate and the latency percentiles (publish to matching response), for benchmarks'
 complete -c mqrr -n "__fish_mqrr_needs_command" -s N -d 'Print no newline after each response'
 complete -c mqrr -n "__fish_mqrr_needs_command" -s v -l verbose -d 'Print the response topic before the payload: TOPIC PAYLOAD'
+complete -c mqrr -n "__fish_mqrr_needs_command" -l pretty -d 'Lay out %j and %J over several lines'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
+complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "sub" -d 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l prefix -d 'Bridge topic prefix [default: c8y.bridge.topic_prefix from tedge.toml, else c8y]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s W -l timeout -d 'Overall deadline from start, connecting included: 30 (seconds), 500ms, 1m30s; 0 waits forever' -r
@@ -249,7 +252,69 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s c -l disable-cle
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l nodelay -d 'Set TCP_NODELAY (always on: Paho C sets it on every connection)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd help" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd help" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd help" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s t -l topic -d 'Topic filter to subscribe to; wildcards and $share/GROUP/… allowed (repeatable)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s T -l filter-out -d 'Do not print messages whose topic matches this filter (repeatable)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s U -l unsubscribe -d 'Unsubscribe from this filter, e.g. a subscription a persistent session (-c) still holds (repeatable)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s q -l qos -d 'QoS of the subscriptions' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s C -l count -d 'Exit 0 after N printed messages' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s W -l timeout -d 'Deadline for the whole run, connecting included: 5 (seconds), 500ms, 1m30s; 0 for none [default: none]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l random-filter -d 'Print each message with this chance, in percent (mosquitto_sub\'s --random-filter; skipped messages still count for -C)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l settle -d 'With --retained-only: how long to wait after the SUBACK, and after each retained message, for more' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s F -l format -d 'Print each message through this format, as mosquitto_sub -F' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s j -l json -d 'Print only messages that are JSON with this RFC 6901 pointer, and only its value (strings unquoted)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s r -l regex -d 'Print only messages matching this regex, and only capture group 1 (or the whole match)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s f -l fields -d 'Print only these fields, as cut -f: N, N-, N-M, -M, comma lists' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s d -l delimiter -d 'Field delimiter for -f' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s h -l host -d 'Broker host [default: localhost] [env: MQRR_HOST]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l unix -d 'Connect over a unix domain socket' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s u -l username -d 'User name [env: MQRR_USERNAME]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l password-file -d 'Read the password from the first line of this file' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s k -l keepalive -d 'Keep-alive interval in seconds' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s V -l protocol -d 'MQTT protocol version: 5, 311 or auto (MQTT 5, falling back to 3.1.1 once if the broker refuses it)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l cafile -d 'CA certificates file to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l tls-version -d 'Lowest TLS version: tlsv1.2 (OpenSSL\'s default, 1.2 or later). tlsv1.3 and tlsv1.1 are not supported: Paho C cannot pin them (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l ciphers -d 'TLS 1.2 cipher list, in OpenSSL\'s syntax (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l psk -d 'TLS-PSK key, in hex (with --psk-identity; turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l psk-identity -d 'TLS-PSK identity' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s D -l property -d 'MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l will-topic -d 'Last Will topic, published by the broker if mqrr\'s connection ends without a clean DISCONNECT' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l will-payload -d 'Last Will payload [default: empty]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l will-qos -d 'Last Will QoS' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s x -l session-expiry -d 'MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s A -d 'Bind to this local address (not supported: Paho C has no bind address)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l proxy -d 'SOCKS5 proxy URL (not supported: Paho C has HTTP proxies only)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l options-file -d 'Read options from this file: one option and its value per line, # comments, as mosquitto\'s client config files; the command line wins (-o for requests, pub, sub and serve)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l help -d 'Print help'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l timeout-fails -d 'Exit 27 when -W passes, -C or not (mosquitto_sub\'s rule; set by the mosquitto_sub personality)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s E -d 'Exit 0 once the broker has acknowledged every subscription (with -c -i ID: create a persistent session)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s R -d 'Do not print retained messages (MQTT 5 also asks the broker not to send them)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l retained-only -d 'Print only the retained messages; exit 0 at the first live one, or when none arrives within --settle'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l remove-retained -d 'Clear each retained message printed (publish an empty retained message to its topic)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l retain-as-published -d 'Subscribe with MQTT 5\'s Retain As Published: keep the retain flag of live messages'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s v -l verbose -d 'Print the topic before the payload: TOPIC PAYLOAD'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s N -d 'Print no newline after each message'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l pretty -d 'Lay out %j and %J over several lines'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l tls-use-os-certs -d 'Verify the broker against the system\'s CA certificates (the default without --cafile or --capath; turns TLS on)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l will-retain -d 'Retain the Last Will'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s c -l disable-clean-session -d 'Keep the session when disconnecting (a persistent session; needs -i)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l nodelay -d 'Set TCP_NODELAY (always on: Paho C sets it on every connection)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "sub" -d 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::mqtt::Will;
 use crate::mqtt::properties::{ByPacket, parse_spec};
 use crate::text::extract::{Extractor, FieldList, JsonPointer};
+use crate::text::format::Template;
 
 /// Where and how to connect, checked.
 #[derive(Debug, Clone)]
@@ -571,10 +572,66 @@ pub fn has_wildcard(filter: &str) -> bool {
 }
 
 /// How responses are printed.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct OutputStyle {
     pub verbose: bool,
     pub newline: bool,
+    /// `-F`: parsed once (spec §9); takes precedence over `verbose`.
+    pub format: Option<Template>,
+    /// `--pretty`: `%j`/`%J` laid out over several lines.
+    pub pretty: bool,
+}
+
+impl OutputStyle {
+    /// `-v`, `-N`, `-F`, `--pretty` as typed; an unknown specifier in the
+    /// format is a usage error naming it (exit 2, before connecting).
+    pub fn from_args(
+        verbose: bool,
+        no_newline: bool,
+        format: Option<&str>,
+        pretty: bool,
+    ) -> Result<Self> {
+        let format = format
+            .map(|f| Template::parse(f).map_err(|e| usage(format!("-F: {e}"))))
+            .transpose()?;
+        Ok(OutputStyle {
+            verbose,
+            newline: !no_newline,
+            format,
+            pretty,
+        })
+    }
+}
+
+/// The extraction steps `-j`, `-r`, `-f` with `-d` (spec §3), checked:
+/// a bad pointer, regex or field list is a usage error naming the option.
+pub fn extractor(
+    json: Option<&str>,
+    regex: Option<&str>,
+    fields: Option<&str>,
+    delimiter: &str,
+) -> Result<Extractor> {
+    Ok(Extractor {
+        json: json
+            .map(JsonPointer::parse)
+            .transpose()
+            .map_err(|e| usage(format!("-j: {e}")))?,
+        regex: regex
+            .map(|re| {
+                Regex::new(re).map_err(|e| usage(format!("-r: {}", one_line(&e.to_string()))))
+            })
+            .transpose()?,
+        fields: match fields {
+            None => None,
+            Some(list) => {
+                if delimiter.is_empty() {
+                    return Err(usage("-d: empty delimiter"));
+                }
+                let list = FieldList::parse(list).map_err(|e| usage(format!("-f: {e}")))?;
+                Some((list, delimiter.as_bytes().to_vec()))
+            }
+        },
+    })
 }
 
 /// The request mode, checked.
@@ -652,44 +709,10 @@ impl RequestSettings {
             correlation: r.correlation,
             user_properties: r.user_property.clone(),
             extractor,
-            output: OutputStyle {
-                verbose: r.verbose,
-                newline: !r.no_newline,
-            },
+            output: OutputStyle::from_args(r.verbose, r.no_newline, r.format.as_deref(), r.pretty)?,
             prefix: None,
         })
     }
-}
-
-/// The extraction steps `-j`, `-r`, `-f` with `-d` (spec §3), checked:
-/// a bad pointer, regex or field list is a usage error naming the option.
-pub fn extractor(
-    json: Option<&str>,
-    regex: Option<&str>,
-    fields: Option<&str>,
-    delimiter: &str,
-) -> Result<Extractor> {
-    Ok(Extractor {
-        json: json
-            .map(JsonPointer::parse)
-            .transpose()
-            .map_err(|e| usage(format!("-j: {e}")))?,
-        regex: regex
-            .map(|re| {
-                Regex::new(re).map_err(|e| usage(format!("-r: {}", one_line(&e.to_string()))))
-            })
-            .transpose()?,
-        fields: match fields {
-            None => None,
-            Some(list) => {
-                if delimiter.is_empty() {
-                    return Err(usage("-d: empty delimiter"));
-                }
-                let list = FieldList::parse(list).map_err(|e| usage(format!("-f: {e}")))?;
-                Some((list, delimiter.as_bytes().to_vec()))
-            }
-        },
-    })
 }
 
 /// Where a payload comes from.

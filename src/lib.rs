@@ -46,6 +46,11 @@ pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
             let settings = commands::tedge_cmd::Settings::from_args(&args)?;
             runtime()?.block_on(commands::tedge_cmd::run(&settings, start))
         }
+        Some(Command::Sub(args)) => {
+            let settings = commands::subscribe::Settings::from_args(&args)?;
+            let start = tokio::time::Instant::from_std(start);
+            runtime()?.block_on(commands::subscribe::run(&settings, start))
+        }
     }
 }
 
@@ -65,5 +70,6 @@ pub fn is_quiet(cli: &Cli) -> bool {
         Some(Command::C8yToken(a)) => a.connection.quiet,
         Some(Command::Serve(a)) => a.connection.quiet,
         Some(Command::TedgeCmd(a)) => a.connection.quiet,
+        Some(Command::Sub(a)) => a.connection.quiet,
     }
 }

@@ -299,6 +299,8 @@ fn serve_says_the_client_id_is_taken_on_a_session_takeover() {
         c.accept();
         c.handshake(Props::new());
         c.suback(&[0]);
+        // SIGTERM: serve stops taking requests first.
+        c.unsuback();
         c.hold();
     });
     let run = Running::spawn(&[

@@ -14,12 +14,14 @@ pub mod mosquitto;
 pub mod options_file;
 mod request;
 mod serve;
+mod sub;
 mod tedge_cmd;
 
 pub use c8y_token::{C8yTokenArgs, TokenOutput};
 pub use connection::{Connection, Protocol};
 pub use request::{Correlation, RequestArgs};
 pub use serve::ServeArgs;
+pub use sub::SubArgs;
 pub use tedge_cmd::{ListOutput, TedgeCmdArgs};
 
 /// MQTT request/response for the shell: publish one request, wait for the
@@ -90,6 +92,17 @@ pub enum Command {
     /// unless --keep.
     #[command(name = "tedge-cmd", disable_help_flag = true)]
     TedgeCmd(TedgeCmdArgs),
+
+    /// Subscribe and print the messages, as mosquitto_sub: -C N messages,
+    /// -W deadline, -F format, and the extraction steps -j/-r/-f as filters.
+    #[command(
+        disable_help_flag = true,
+        after_help = "Exit status: 0 done (-C reached, -W passed without -C, -E, \
+                      --retained-only, a signal without -C, stdout closed), 1 runtime failure, \
+                      2 usage, 3 could not connect, 4 refused by the broker, 27 -W passed before \
+                      -C messages, 130/143 interrupted before -C messages."
+    )]
+    Sub(SubArgs),
 }
 
 /// The command line with its options file (`-o`, spec §2) read in: the

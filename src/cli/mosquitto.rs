@@ -387,7 +387,7 @@ fn emit(tool: Tool, given: &[&Given]) -> Result<Translated, String> {
             push(&mut out, "--timeout", &[w.into()]);
             // mosquitto_sub exits 27 on -W even without -C.
             if tool == Tool::Sub {
-                push(&mut out, "--timeout-status", &["27".into()]);
+                out.push("--timeout-fails".into());
             }
         }
         // No deadline unless -W (mqrr's request mode has one by default).
@@ -605,7 +605,7 @@ mod tests {
                 "--topic=b",
                 "--protocol=311",
                 "--timeout=2",
-                "--timeout-status=27"
+                "--timeout-fails"
             ]
         );
     }

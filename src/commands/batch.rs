@@ -92,7 +92,7 @@ pub async fn run(
 ) -> Result<()> {
     let deadline = req.timeout.map(|t| start + t);
     let mut lines = read_lines();
-    let mut batch = Batch::new(req, settings, Output::new(req.output));
+    let mut batch = Batch::new(req, settings, Output::new(req.output.clone()));
     let result = with_session(conn, deadline, async |session| {
         batch.run(session, &mut lines, deadline).await
     })
@@ -575,11 +575,11 @@ impl<'a> Batch<'a> {
         // Printed at once when nothing before it is still to print.
         let now = self.settings.unordered || n == self.base;
         let slot = if now {
-            self.output.render(&m.topic, &data, &mut self.out);
+            self.output.render(m, &data, &mut self.out);
             Slot::Done
         } else {
             let mut rendered = Vec::new();
-            self.output.render(&m.topic, &data, &mut rendered);
+            self.output.render(m, &data, &mut rendered);
             self.held += rendered.len();
             Slot::Answered(rendered)
         };

@@ -4,4 +4,5 @@ pub mod batch;
 pub mod c8y_token;
 pub mod request;
 pub mod serve;
+pub mod subscribe;
 pub mod tedge_cmd;

@@ -37,8 +37,8 @@ pub enum Next {
 pub async fn run(conn: &ConnectionSettings, req: &RequestSettings, start: Instant) -> Result<()> {
     let deadline = req.timeout.map(|t| start + t);
     let payload = read_payload(&req.payload, deadline, req.timeout).await?;
-    let mut output = Output::new(req.output);
-    let mut print = |m: &Message, data: &[u8]| match output.write(&m.topic, data) {
+    let mut output = Output::new(req.output.clone());
+    let mut print = |m: &Message, data: &[u8]| match output.write(m, data) {
         Ok(()) => Ok(Next::Continue),
         // The reader is gone (`| head -1`): nothing more to do.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Next::Stop),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::paho::{self, Client, ConnectOptions, Failed};
+use super::paho::{self, Client, ConnectOptions, Failed, Tap};
 use super::properties::{Property, id};
 use super::reason;
 use super::session::{Limits, Session, finish, trace};
@@ -34,17 +34,32 @@ const V5_PATIENCE: Duration = Duration::from_secs(3);
 /// trying MQTT 5 first and 3.1.1 once when `-V auto` and the broker
 /// refuses the protocol version.
 pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -> Result<Session> {
+    connect_tapped(settings, deadline, None).await
+}
+
+/// As `connect`; every message received goes to `tap` on Paho's receive
+/// thread, never to `Session::next` (see `paho::Tap`).
+pub async fn connect_tapped(
+    settings: &ConnectionSettings,
+    deadline: Option<Instant>,
+    tap: Option<Tap>,
+) -> Result<Session> {
     let debug = settings.debug;
     let trace = |msg: String| {
         if debug {
             trace(&msg);
         }
     };
-    let create = || {
-        Client::create(&settings.uri, &settings.client_id)
-            .map_err(|f| Error::Usage(format!("{}: {}", settings.display, f.paho_text())))
+    let create = |tap: Option<Tap>| {
+        Client::create(
+            &settings.uri,
+            &settings.client_id,
+            tap,
+            &settings.properties.disconnect,
+        )
+        .map_err(|f| Error::Usage(format!("{}: {}", settings.display, f.paho_text())))
     };
-    let (mut client, mut events) = create()?;
+    let (mut client, mut events) = create(tap)?;
 
     let first = match settings.protocol {
         Protocol::V31 => V31,
@@ -83,7 +98,8 @@ pub async fn connect(settings: &ConnectionSettings, deadline: Option<Instant>) -
         ));
         // A fresh client: the refused one may still be closing its socket
         // (a reused handle failed 3 connects in 100 on rumqttd, issue #18).
-        (client, events) = create()?;
+        let tap = client.take_tap();
+        (client, events) = create(tap)?;
         options = connect_options(settings, V311);
         result = attempt(&client, &options, deadline).await;
     }

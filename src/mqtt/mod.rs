@@ -9,6 +9,6 @@ pub mod reason;
 pub mod session;
 pub mod topic;
 
-pub use connect::connect;
-pub use paho::{Failed, Subscription, Will};
+pub use connect::{connect, connect_tapped};
+pub use paho::{Failed, Flow, Subscription, Tap, Will};
 pub use session::{Incoming, Limits, Outgoing, Session};

@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use paho_mqtt_sys as ffi;
 use tokio::sync::oneshot;
@@ -170,7 +170,54 @@ fn complete(context: *mut c_void, outcome: impl FnOnce(Expect) -> Outcome) {
 /// the client lives as long as the process.
 struct Shared {
     events: async_channel::Sender<Event>,
+    /// When set, messages go here instead of `events`.
+    tap: Option<Mutex<Tapped>>,
+    /// The client, for the DISCONNECT a tap asks for.
+    handle: Handle,
+    /// The protocol of the last CONNECT: the callbacks Paho accepts depend on it.
+    v5: AtomicBool,
+    /// The user's `-D disconnect` properties.
+    disconnect_properties: Vec<Property>,
+    /// The DISCONNECT a tap started, for `Client::disconnect` to wait on.
+    tap_disconnect: Mutex<Option<Completion>>,
 }
+
+/// Paho's client handle, shared with its own callbacks.
+struct Handle(ffi::MQTTAsync);
+
+// SAFETY: as for `Client`: Paho's API may be called from any thread, and
+// the handle is never destroyed.
+unsafe impl Send for Handle {}
+unsafe impl Sync for Handle {}
+
+/// Handles each received message on Paho's receive thread, in the order
+/// they arrive, instead of the event queue: `sub` prints from here (see
+/// commands/subscribe.rs for why). It runs while Paho holds its client
+/// lock, so it must never call Paho and never wait on anything that does;
+/// it returns `Flow::Disconnect` to have the DISCONNECT sent from there.
+pub type Tap = Box<dyn FnMut(&Message) -> Flow + Send>;
+
+/// What a tap wants once it has handled a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// It wants nothing more: DISCONNECT (reason 0) now. Paho acknowledges
+    /// each QoS 1/2 PUBLISH it reads, so every message read after this one
+    /// would be taken from a persistent session and lost; starting the
+    /// DISCONNECT inside the callback gives the broker as little time as
+    /// Paho allows to send more.
+    Disconnect,
+}
+
+/// A tap and the message it is handed, refilled for every PUBLISH: its
+/// buffers are reused, so receiving allocates nothing once they have grown.
+struct Tapped {
+    tap: Tap,
+    message: Message,
+}
+
+/// A payload buffer larger than this is freed after its message.
+const LARGE_PAYLOAD: usize = 1 << 20;
 
 /// One Paho C asynchronous client.
 pub struct Client {
@@ -515,12 +562,42 @@ unsafe extern "C" fn on_message(
         } else {
             CStr::from_ptr(topic).to_bytes()
         };
-        match message.as_ref() {
-            None => Event::Malformed("PUBLISH without a message".into()),
-            Some(m) => received(topic_bytes, m),
+        match (message.as_ref(), &shared.tap) {
+            (None, _) => Some(Event::Malformed("PUBLISH without a message".into())),
+            (Some(m), None) => {
+                let mut msg = Message::default();
+                match fill(&mut msg, topic_bytes, m) {
+                    Ok(()) => Some(Event::Message(msg)),
+                    Err(why) => Some(Event::Malformed(why)),
+                }
+            }
+            (Some(m), Some(tapped)) => match tapped.lock() {
+                Ok(mut t) => {
+                    let Tapped { tap, message } = &mut *t;
+                    match fill(message, topic_bytes, m) {
+                        Ok(()) => {
+                            let flow = tap(message);
+                            // One large message must not keep its buffer
+                            // for the rest of a long run.
+                            if message.payload.capacity() > LARGE_PAYLOAD {
+                                message.payload = Vec::new();
+                            }
+                            if flow == Flow::Disconnect {
+                                shared.disconnect_for_tap();
+                            }
+                            None
+                        }
+                        Err(why) => Some(Event::Malformed(why)),
+                    }
+                }
+                // A tap that panicked: the process is aborting anyway.
+                Err(_) => None,
+            },
         }
     };
-    let _ = shared.events.try_send(event);
+    if let Some(event) = event {
+        let _ = shared.events.try_send(event);
+    }
     // SAFETY: both were allocated by Paho for this call and are not used
     // after this point.
     unsafe {
@@ -530,35 +607,54 @@ unsafe extern "C" fn on_message(
     1
 }
 
-/// Copies a PUBLISH out of Paho's structures, or says why it is not one.
+/// Copies a PUBLISH out of Paho's structures into `msg` (reusing its
+/// buffers), or says why it is not one.
 ///
 /// # Safety
 /// `m` must be a valid message from Paho's message callback.
-unsafe fn received(topic: &[u8], m: &ffi::MQTTAsync_message) -> Event {
-    let topic = match std::str::from_utf8(topic) {
-        Ok("") => return Event::Malformed("PUBLISH with an empty topic".into()),
+unsafe fn fill(msg: &mut Message, topic: &[u8], m: &ffi::MQTTAsync_message) -> Result<(), String> {
+    match std::str::from_utf8(topic) {
+        Ok("") => return Err("PUBLISH with an empty topic".into()),
         Ok(t) if t.contains(['\0', '+', '#']) => {
-            return Event::Malformed(format!(
+            return Err(format!(
                 "PUBLISH with a topic no message may have ({})",
                 crate::error::sanitize(t)
             ));
         }
-        Ok(t) => t.to_string(),
+        Ok(t) => {
+            msg.topic.clear();
+            msg.topic.push_str(t);
+        }
         Err(_) => {
-            return Event::Malformed(format!(
+            return Err(format!(
                 "PUBLISH whose topic is not UTF-8 ({})",
                 String::from_utf8_lossy(topic)
             ));
         }
     };
-    let payload = if m.payload.is_null() || m.payloadlen <= 0 {
-        Vec::new()
-    } else {
+    msg.payload.clear();
+    if !m.payload.is_null() && m.payloadlen > 0 {
         // SAFETY: Paho's payload is `payloadlen` readable bytes.
-        unsafe { std::slice::from_raw_parts(m.payload as *const u8, m.payloadlen as usize) }
-            .to_vec()
-    };
-    let mut properties = MessageProperties::default();
+        msg.payload.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(m.payload as *const u8, m.payloadlen as usize)
+        });
+    }
+    let properties = &mut msg.properties;
+    // Field by field, keeping the lists' buffers.
+    let MessageProperties {
+        payload_format,
+        message_expiry,
+        topic_alias,
+        response_topic,
+        correlation,
+        user,
+        subscription_ids,
+        content_type,
+    } = properties;
+    (*payload_format, *message_expiry, *topic_alias) = (None, None, None);
+    (*response_topic, *correlation, *content_type) = (None, None, None);
+    user.clear();
+    subscription_ids.clear();
     // SAFETY: the message's property list is valid while we hold `m`.
     for p in unsafe { read_properties(&m.properties) } {
         match (p.id, p.value) {
@@ -573,14 +669,10 @@ unsafe fn received(topic: &[u8], m: &ffi::MQTTAsync_message) -> Event {
             _ => {}
         }
     }
-    Event::Message(Message {
-        topic,
-        payload,
-        qos: m.qos.clamp(0, 2) as u8,
-        retain: m.retained != 0,
-        mid: m.msgid as u16,
-        properties,
-    })
+    msg.qos = m.qos.clamp(0, 2) as u8;
+    msg.retain = m.retained != 0;
+    msg.mid = m.msgid as u16;
+    Ok(())
 }
 
 unsafe extern "C" fn on_connection_lost(context: *mut c_void, _cause: *mut c_char) {
@@ -645,12 +737,25 @@ fn start_into(
 
 impl Client {
     /// Creates a client for `uri` (`tcp://`, `ssl://`, `ws://`, `wss://`,
-    /// `unix://`) and `client_id`, with its event stream. Connects nothing.
+    /// `unix://`) and `client_id`, with its event stream; received messages
+    /// go to `tap` instead, when given (`disconnect_properties` go on the
+    /// DISCONNECT it may ask for). Connects nothing.
     pub fn create(
         uri: &str,
         client_id: &str,
+        tap: Option<Tap>,
+        disconnect_properties: &[Property],
     ) -> Result<(Client, async_channel::Receiver<Event>), Failed> {
         global_init();
+        if uri.starts_with("ssl://") || uri.starts_with("wss://") {
+            // OpenSSL as Paho would initialise it on first use, but without
+            // its cleanup at exit: mqrr exits while Paho's threads may still
+            // be in a TLS handshake (a deadline passed, or -V auto gave up
+            // on MQTT 5), and the cleanup freed what they were using (a
+            // signal at exit, 1 run in 300 of the random command lines).
+            // Plain TCP never pays for it (issue #6).
+            openssl_sys::init();
+        }
         let uri = c_string(uri)?;
         let id = c_string(client_id)?;
         let mut create = ffi::MQTTAsync_createOptions {
@@ -684,7 +789,20 @@ impl Client {
             return Err(Failed::code(rc));
         }
         let (tx, rx) = async_channel::unbounded();
-        let shared: &'static Shared = Box::leak(Box::new(Shared { events: tx }));
+        let tap = tap.map(|tap| {
+            Mutex::new(Tapped {
+                tap,
+                message: Message::default(),
+            })
+        });
+        let shared: &'static Shared = Box::leak(Box::new(Shared {
+            events: tx,
+            tap,
+            handle: Handle(handle),
+            v5: AtomicBool::new(true),
+            disconnect_properties: disconnect_properties.to_vec(),
+            tap_disconnect: Mutex::new(None),
+        }));
         let context = shared as *const Shared as *mut c_void;
         // SAFETY: a live handle and callbacks with the signatures Paho
         // expects; `context` lives for the rest of the process.
@@ -708,9 +826,19 @@ impl Client {
         Ok((Client { handle, shared }, rx))
     }
 
+    /// Takes this client's tap back (leaving one that drops everything), for
+    /// a new client that replaces this one before it ever connected (`-V
+    /// auto` falling back to 3.1.1).
+    pub fn take_tap(&self) -> Option<Tap> {
+        let tapped = self.shared.tap.as_ref()?;
+        let mut t = tapped.lock().ok()?;
+        Some(std::mem::replace(&mut t.tap, Box::new(|_| Flow::Continue)))
+    }
+
     /// Starts a CONNECT; the completion carries the CONNACK.
     pub fn connect(&self, o: &ConnectOptions) -> Result<Completion, Failed> {
         let v5 = o.version == ffi::MQTTVERSION_5 as i32;
+        self.shared.v5.store(v5, Ordering::SeqCst);
         let username = o.username.as_deref().map(c_string).transpose()?;
         let tls = o.tls.as_ref().map(CTls::new).transpose()?;
         let will = o.will.as_ref().map(CWill::new).transpose()?;
@@ -900,37 +1028,79 @@ impl Client {
         }
     }
 
-    /// Starts a DISCONNECT with `reason` and properties; resolves once written.
+    /// Starts a DISCONNECT with `reason` and properties; resolves once
+    /// written. When the tap has already started one, that one's.
     pub fn disconnect(
         &self,
         v5: bool,
         reason: u8,
         props: &[Property],
     ) -> Result<Completion, Failed> {
-        let props = CProperties::new(if v5 { props } else { &[] })?;
-        start(Expect::Other, |context| {
-            let mut opts = ffi::MQTTAsync_disconnectOptions {
-                timeout: 0,
-                context,
-                ..Default::default()
-            };
-            if v5 {
-                opts.properties = props.0;
-                opts.reasonCode = reason as ffi::MQTTReasonCodes;
-                opts.onSuccess5 = Some(on_success5);
-                opts.onFailure5 = Some(on_failure5);
-            } else {
-                opts.onSuccess = Some(on_success);
-                opts.onFailure = Some(on_failure);
-            }
-            // SAFETY: valid options; Paho copies the property list.
-            unsafe { ffi::MQTTAsync_disconnect(self.handle, &opts) }
-        })
+        if let Some(started) = self
+            .shared
+            .tap_disconnect
+            .lock()
+            .ok()
+            .and_then(|mut d| d.take())
+        {
+            return Ok(started);
+        }
+        start_disconnect(self.handle, v5, reason, props)
+    }
+
+    /// Whether the tap asked for the DISCONNECT (and it was started).
+    pub fn tap_disconnected(&self) -> bool {
+        self.shared.tap_disconnect.lock().is_ok_and(|d| d.is_some())
     }
 
     pub fn is_connected(&self) -> bool {
         // SAFETY: a live handle.
         unsafe { ffi::MQTTAsync_isConnected(self.handle) != 0 }
+    }
+}
+
+/// Starts a DISCONNECT; on Paho's own threads too (inside a callback),
+/// which Paho allows: its API skips its lock there (MQTTAsync_inCallback).
+fn start_disconnect(
+    handle: ffi::MQTTAsync,
+    v5: bool,
+    reason: u8,
+    props: &[Property],
+) -> Result<Completion, Failed> {
+    let props = CProperties::new(if v5 { props } else { &[] })?;
+    start(Expect::Other, |context| {
+        let mut opts = ffi::MQTTAsync_disconnectOptions {
+            timeout: 0,
+            context,
+            ..Default::default()
+        };
+        if v5 {
+            opts.properties = props.0;
+            opts.reasonCode = reason as ffi::MQTTReasonCodes;
+            opts.onSuccess5 = Some(on_success5);
+            opts.onFailure5 = Some(on_failure5);
+        } else {
+            opts.onSuccess = Some(on_success);
+            opts.onFailure = Some(on_failure);
+        }
+        // SAFETY: valid options; Paho copies the property list.
+        unsafe { ffi::MQTTAsync_disconnect(handle, &opts) }
+    })
+}
+
+impl Shared {
+    /// The DISCONNECT a tap asked for, started on Paho's receive thread.
+    fn disconnect_for_tap(&self) {
+        let Ok(mut started) = self.tap_disconnect.lock() else {
+            return;
+        };
+        if started.is_some() {
+            return;
+        }
+        let v5 = self.v5.load(Ordering::SeqCst);
+        if let Ok(c) = start_disconnect(self.handle.0, v5, 0, &self.disconnect_properties) {
+            *started = Some(c);
+        }
     }
 }
 

@@ -543,10 +543,17 @@ impl Session {
     /// about 0.1 ms on a healthy connection).
     pub async fn disconnect(&self, bound: Duration) {
         let properties = &self.extra.disconnect;
-        if !self.client.is_connected() {
+        let started = self.client.tap_disconnected();
+        if !started && !self.client.is_connected() {
             return;
         }
-        self.debug(|| "sending DISCONNECT (reason 0)".into());
+        self.debug(|| {
+            if started {
+                "DISCONNECT (reason 0) started on the receive thread".into()
+            } else {
+                "sending DISCONNECT (reason 0)".into()
+            }
+        });
         let sent = match self.client.disconnect(self.v5, 0, properties) {
             Ok(c) => finish(c, Some(Instant::now() + bound)).await.is_some(),
             Err(_) => false,

@@ -36,6 +36,7 @@ pub const PUBCOMP: u8 = 7;
 pub const SUBSCRIBE: u8 = 8;
 pub const SUBACK: u8 = 9;
 pub const UNSUBSCRIBE: u8 = 10;
+pub const UNSUBACK: u8 = 11;
 pub const PINGREQ: u8 = 12;
 pub const DISCONNECT: u8 = 14;
 
@@ -643,6 +644,18 @@ impl Conn {
         }
         body.extend_from_slice(codes);
         self.send("SUBACK", &packet(SUBACK << 4, &body));
+    }
+
+    /// Reads an UNSUBSCRIBE and answers it: success for each filter.
+    pub fn unsuback(&mut self) -> Packet {
+        let u = self.expect(UNSUBSCRIBE);
+        let mut body = u.id.to_be_bytes().to_vec();
+        if self.v5 {
+            body.extend(Props::new().encode());
+            body.extend(std::iter::repeat_n(0u8, u.filters.len().max(1)));
+        }
+        self.send("UNSUBACK", &packet(UNSUBACK << 4, &body));
+        u
     }
 
     /// PUBACK, PUBREC, PUBREL or PUBCOMP for `id`, with `reason` on MQTT 5.
