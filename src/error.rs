@@ -94,8 +94,19 @@ pub static PROGRAM: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new
 /// Prints one diagnostic line, `mqrr: …`, unless `--quiet`.
 pub fn warn(quiet: bool, msg: &str) {
     if !quiet {
-        eprintln!("{}: {}", PROGRAM.get().unwrap_or(&"mqrr"), sanitize(msg));
+        stderr_line(format_args!(
+            "{}: {}",
+            PROGRAM.get().unwrap_or(&"mqrr"),
+            sanitize(msg)
+        ));
     }
+}
+
+/// Writes one line to stderr. Unlike `eprintln!`, a closed or full stderr
+/// is ignored rather than a panic: the exit status still tells.
+pub fn stderr_line(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Escapes control characters so that a topic or payload echoed in a

@@ -1,5 +1,6 @@
 //! Parse, run, turn the outcome into one stderr line and an exit status.
 
+use std::io::Write;
 use std::process::exit;
 
 use clap::Parser;
@@ -27,11 +28,11 @@ fn main() {
                 Ok(Translated::Run(args)) => args,
                 // mosquitto's clients exit 1 after --help and --version.
                 Ok(Translated::Help(text)) => {
-                    print!("{text}");
+                    let _ = std::io::stdout().write_all(text.as_bytes());
                     exit(1);
                 }
                 Ok(Translated::Version(line)) => {
-                    println!("{line}");
+                    let _ = writeln!(std::io::stdout(), "{line}");
                     exit(1);
                 }
                 Err(msg) => usage_error(Some(tool), quiet, &msg),
@@ -74,7 +75,7 @@ fn usage_error(personality: Option<Tool>, quiet: bool, msg: &str) -> ! {
     match personality {
         Some(_) => {
             if !quiet {
-                eprintln!("Error: {}", mqrr::error::sanitize(msg));
+                mqrr::error::stderr_line(format_args!("Error: {}", mqrr::error::sanitize(msg)));
             }
             exit(1)
         }

@@ -795,6 +795,53 @@ fn stdout_closed_early_ends_quietly() {
     assert!(out.stderr.is_empty(), "{}", describe(&out));
 }
 
+#[test]
+fn stderr_nobody_reads_never_panics() {
+    // Each diagnostic path meets a pipe whose reader is gone (EPIPE):
+    // a usage error, a timeout, --debug lines, a mosquitto personality's
+    // usage error. The exit status is what it would have been.
+    let broker = Broker::start();
+    let port = broker.port.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let rr = dir.path().join("mosquitto_rr");
+    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("mqrr"), &rr).unwrap();
+    let cases: [(Vec<&str>, i32); 4] = [
+        (vec!["--no-such-option"], 2),
+        (
+            vec!["-p", &port, "-t", "req", "-e", "resp", "-W", "200ms"],
+            27,
+        ),
+        (
+            vec![
+                "-p", &port, "-t", "req", "-e", "resp", "-W", "200ms", "--debug",
+            ],
+            27,
+        ),
+        (
+            vec![
+                "sub", "-p", &port, "-t", "a", "-W", "200ms", "-C", "1", "--debug",
+            ],
+            27,
+        ),
+    ];
+    for (args, code) in cases {
+        let mut cmd = mqrr_std();
+        cmd.args(&args).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+    let mut child = std::process::Command::new(&rr)
+        .arg("--no-such-option")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
 /// splitmix64: a fixed seed gives the same "random" command lines each run.
 struct SplitMix64(u64);
 

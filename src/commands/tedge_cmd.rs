@@ -775,7 +775,7 @@ impl Progress {
         self.status = status;
         match self.mode {
             Mode::Off => {}
-            Mode::Lines => eprintln!("{}", self.line()),
+            Mode::Lines => crate::error::stderr_line(format_args!("{}", self.line())),
             Mode::Live => self.draw(),
         }
     }
@@ -801,7 +801,7 @@ impl Progress {
         self.status = status.into();
         if self.mode != Mode::Off {
             self.end();
-            eprintln!("{}", self.line());
+            crate::error::stderr_line(format_args!("{}", self.line()));
         }
     }
 }

@@ -156,7 +156,10 @@ pub fn trace(msg: &str) {
     let ms = STARTED
         .get()
         .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
-    eprintln!("mqrr: debug: {ms:8.3} ms {}", crate::error::sanitize(msg));
+    crate::error::stderr_line(format_args!(
+        "mqrr: debug: {ms:8.3} ms {}",
+        crate::error::sanitize(msg)
+    ));
 }
 
 /// Waits for a completion until `deadline` (None: forever).
