@@ -37,6 +37,11 @@ pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
             let settings = commands::serve::Settings::from_args(&args)?;
             runtime()?.block_on(commands::serve::run(&settings))
         }
+        Some(Command::Pub(args)) => {
+            let settings = commands::publish::Settings::from_args(&args)?;
+            let start = tokio::time::Instant::from_std(start);
+            runtime()?.block_on(commands::publish::run(&settings, start))
+        }
     }
 }
 
@@ -55,5 +60,6 @@ pub fn is_quiet(cli: &Cli) -> bool {
         None => cli.connection.quiet,
         Some(Command::C8yToken(a)) => a.connection.quiet,
         Some(Command::Serve(a)) => a.connection.quiet,
+        Some(Command::Pub(a)) => a.connection.quiet,
     }
 }

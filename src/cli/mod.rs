@@ -10,11 +10,13 @@ use clap::{ArgAction, Parser, Subcommand};
 
 mod c8y_token;
 mod connection;
+mod publish;
 mod request;
 mod serve;
 
 pub use c8y_token::{C8yTokenArgs, TokenOutput};
 pub use connection::{Connection, Protocol};
+pub use publish::PubArgs;
 pub use request::{Correlation, RequestArgs};
 pub use serve::ServeArgs;
 
@@ -69,6 +71,15 @@ pub enum Command {
     /// stdout.
     #[command(disable_help_flag = true)]
     Serve(ServeArgs),
+
+    /// Publish a message, a file, stdin, or each line of stdin: mosquitto_pub
+    /// with exit codes a script can trust.
+    ///
+    /// Exit 0 only when every message was written (QoS 0) or acknowledged
+    /// (QoS 1/2) and the connection closed cleanly; 4 when the broker refused
+    /// a message; 1 when the connection was lost first; 27 on -W.
+    #[command(name = "pub", disable_help_flag = true)]
+    Pub(PubArgs),
 }
 
 /// The longest duration accepted anywhere (about 31 years): far beyond any

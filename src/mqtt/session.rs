@@ -563,11 +563,11 @@ impl Session {
 
     /// Sends DISCONNECT with reason 0 (normal: the broker must not publish a
     /// Will) and waits until Paho has written it, at most `bound` (it takes
-    /// about 0.1 ms on a healthy connection).
-    pub async fn disconnect(&self, bound: Duration) {
+    /// about 0.1 ms on a healthy connection). True when it was written.
+    pub async fn disconnect(&self, bound: Duration) -> bool {
         let properties = &self.extra.disconnect;
         if !self.client.is_connected() {
-            return;
+            return false;
         }
         self.debug(|| "sending DISCONNECT (reason 0)".into());
         let sent = match self.client.disconnect(self.v5, 0, properties) {
@@ -584,5 +584,14 @@ impl Session {
                 }
             )
         });
+        sent
+    }
+
+    /// Wakes Paho's writer to continue a partly written packet now rather
+    /// than when something next arrives (see `paho::wake_writer`): a command
+    /// that floods QoS 0 publishes, which bring no acknowledgements, calls
+    /// this while it waits for them to be written.
+    pub fn wake_writer(&self) {
+        paho::wake_writer();
     }
 }
