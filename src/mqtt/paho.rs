@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use paho_mqtt_sys as ffi;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::properties::{Kind, Property, Value, id, kind};
 use crate::message::{Message, Properties as MessageProperties};
@@ -160,7 +160,7 @@ fn complete(context: *mut c_void, outcome: impl FnOnce(Expect) -> Outcome) {
         }
         Some((expect, Sink::Tagged(tag, shared))) => {
             let outcome = outcome(expect);
-            let _ = shared.events.try_send(Event::Published { tag, outcome });
+            let _ = shared.events.send(Event::Published { tag, outcome });
         }
         None => {}
     }
@@ -169,7 +169,7 @@ fn complete(context: *mut c_void, outcome: impl FnOnce(Expect) -> Outcome) {
 /// Where the connection callbacks deliver; leaked once per client, since
 /// the client lives as long as the process.
 struct Shared {
-    events: async_channel::Sender<Event>,
+    events: mpsc::UnboundedSender<Event>,
 }
 
 /// One Paho C asynchronous client.
@@ -538,7 +538,7 @@ unsafe extern "C" fn on_message(
             Some(m) => received(topic_bytes, m),
         }
     };
-    let _ = shared.events.try_send(event);
+    let _ = shared.events.send(event);
     // SAFETY: both were allocated by Paho for this call and are not used
     // after this point.
     unsafe {
@@ -604,7 +604,7 @@ unsafe fn received(topic: &[u8], m: &ffi::MQTTAsync_message) -> Event {
 unsafe extern "C" fn on_connection_lost(context: *mut c_void, _cause: *mut c_char) {
     // SAFETY: `context` is the leaked `Shared` of this client.
     let shared = unsafe { &*(context as *const Shared) };
-    let _ = shared.events.try_send(Event::Lost);
+    let _ = shared.events.send(Event::Lost);
 }
 
 unsafe extern "C" fn on_disconnected(
@@ -616,7 +616,7 @@ unsafe extern "C" fn on_disconnected(
     // property list, valid for the call.
     let shared = unsafe { &*(context as *const Shared) };
     let props = unsafe { read_properties(props) };
-    let _ = shared.events.try_send(Event::Disconnected {
+    let _ = shared.events.send(Event::Disconnected {
         reason: reason as u8,
         reason_string: reason_string(&props),
     });
@@ -667,7 +667,7 @@ impl Client {
     pub fn create(
         uri: &str,
         client_id: &str,
-    ) -> Result<(Client, async_channel::Receiver<Event>), Failed> {
+    ) -> Result<(Client, mpsc::UnboundedReceiver<Event>), Failed> {
         global_init();
         let uri = c_string(uri)?;
         let id = c_string(client_id)?;
@@ -693,7 +693,7 @@ impl Client {
         if rc != 0 || handle.is_null() {
             return Err(Failed::code(rc));
         }
-        let (tx, rx) = async_channel::unbounded();
+        let (tx, rx) = mpsc::unbounded_channel();
         let shared: &'static Shared = Box::leak(Box::new(Shared { events: tx }));
         let context = shared as *const Shared as *mut c_void;
         // SAFETY: a live handle and callbacks with the signatures Paho
