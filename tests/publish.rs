@@ -571,6 +571,12 @@ fn the_will_fires_when_pub_l_is_killed_and_not_on_a_clean_exit() {
         run.wait_for_debug("message 1 acknowledged", 1);
         let (status, stderr) = run.finish();
         assert_eq!(status.code(), Some(0), "{stderr}");
+        // Clean: a one-shot publish (its DISCONNECT goes right behind it).
+        let out = pub_cmd(broker.port, &["-t", "p/wl", "-V", version, "-m", "three"])
+            .args(["--will-topic", "p/will", "--will-payload", "clean"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
         // Clean: SIGTERM while stdin is open.
         let run = Piped::spawn(pub_cmd(broker.port, &args("clean")));
         run.wait_for_debug("CONNACK", 1);
@@ -586,7 +592,11 @@ fn the_will_fires_when_pub_l_is_killed_and_not_on_a_clean_exit() {
     }
     let got = will.wait_for(2, BOUND);
     assert_eq!(will.payloads(), ["killed", "killed"], "{got:?}");
-    assert_eq!(seen.payloads(), ["one", "two", "one", "two"]);
+    seen.wait_for(6, BOUND);
+    assert_eq!(
+        seen.payloads(),
+        ["one", "three", "two", "one", "three", "two"]
+    );
 }
 
 #[test]
@@ -726,11 +736,11 @@ fn w_covers_connecting() {
 
 #[test]
 fn a_lost_connection_exits_1_saying_how_many_messages_were_unacknowledged() {
-    let mut broker = Broker::with_config("allow_anonymous true\nmax_inflight_messages 3\n");
+    let mut broker = Broker::start();
     let broker_pid = broker.pid().unwrap();
     let mut run = Piped::spawn(pub_cmd(
         broker.port,
-        &["--debug", "-t", "p/lost", "-l", "-q", "1"],
+        &["--debug", "-t", "p/lost", "-l", "-q", "1", "-M", "3"],
     ));
     run.wait_for_debug("CONNACK", 1);
     run.write(b"acked\n");
@@ -738,7 +748,7 @@ fn a_lost_connection_exits_1_saying_how_many_messages_were_unacknowledged() {
     // A stopped broker takes the bytes (the kernel does) but answers nothing.
     send_signal(broker_pid, "STOP");
     run.write(b"1\n2\n3\n4\n5\n6\n7\n8\n");
-    // The broker announced Receive Maximum 3: three go out, the others wait.
+    // -M 3: three are handed over, the other lines wait in stdin.
     run.wait_for_debug("PUBLISH", 4);
     broker.kill();
     let (status, stderr) = run.exit();
@@ -749,6 +759,37 @@ fn a_lost_connection_exits_1_saying_how_many_messages_were_unacknowledged() {
         "{stderr}"
     );
     assert_eq!(run_debug_count(&stderr, "PUBLISH"), 4, "{stderr}");
+}
+
+#[test]
+fn the_brokers_receive_maximum_bounds_what_is_in_flight() {
+    // mosquitto announces Receive Maximum 3 and answers a fourth QoS 2
+    // message in flight with PUBREC 0x97 (quota exceeded), which would be
+    // exit 4. A flood of lines goes through: mqrr hands Paho more than 3,
+    // Paho never sends more than 3 before their PUBCOMPs.
+    let broker = Broker::with_config("allow_anonymous true\nmax_inflight_messages 3\n");
+    let seen = Collector::start(broker.port, "p/rm", true);
+    let input: String = (0..300).map(|i| format!("{i}\n")).collect();
+    let out = run_with_stdin(
+        pub_cmd(broker.port, &["--debug", "-t", "p/rm", "-l", "-q", "2"]),
+        input.as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        stderr.lines().last().unwrap_or_default()
+    );
+    assert!(
+        stderr.contains("3 in flight"),
+        "{}",
+        stderr.lines().take(4).collect::<Vec<_>>().join("\n")
+    );
+    let got = seen.wait_for(300, BOUND);
+    for (i, m) in got.iter().enumerate() {
+        assert_eq!(m.payload, i.to_string().as_bytes(), "message {i}");
+    }
 }
 
 fn run_debug_count(stderr: &str, step: &str) -> usize {

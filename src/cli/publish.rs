@@ -75,7 +75,7 @@ pub struct PubArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_negative_numbers = true, conflicts_with = "stdin_line")]
     pub repeat_delay: Option<Duration>,
 
-    /// QoS 1/2 messages in flight at most [default: the broker's Receive Maximum, at most 64]
+    /// QoS 1/2 messages in flight at most [default: the broker's Receive Maximum]
     #[arg(short = 'M', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_inflight: Option<u16>,
 

@@ -3,13 +3,22 @@
 //! written (QoS 0) or acknowledged (QoS 1/2) and the clean DISCONNECT went
 //! out.
 //!
-//! Flow control: at most a window of publishes is outstanding at once, the
-//! broker's Receive Maximum for QoS 1/2 (MQTT 5 §4.9), and never more than
-//! `MAX_WINDOW` messages or `MAX_WINDOW_BYTES` of payload. When the window
-//! is full the loop waits for acknowledgements, the deadline, the loss of
-//! the connection and signals at once; stdin is read by a thread into a
-//! small bounded channel, so a producer faster than the broker is held back
-//! by the pipe, not buffered in memory.
+//! Flow control. Paho C takes each publish as a command for its sending
+//! thread and completes it there (QoS 0: written) or on its receiving thread
+//! (QoS 1/2: acknowledged). Handing it the next line only when the previous
+//! one completed made three threads wake each other for every line, at two
+//! to three times mosquitto_pub's CPU. So a window of publishes is handed
+//! over at once: at QoS 0 up to `MAX_WINDOW`; at QoS 1/2 the broker's
+//! Receive Maximum plus `QUEUED` more, which Paho keeps in its queue and
+//! sends as acknowledgements free places (it never has more than Receive
+//! Maximum in flight, MQTT 5 §4.9); `-M N` hands over N at most, no more.
+//! Never more than `MAX_WINDOW_BYTES` of payload either. While the window is
+//! full the loop does not wake for each completion: it looks every
+//! millisecond, takes what completed and refills the window in one go.
+//! While it has room it waits for whatever comes first: a line, a
+//! completion, the deadline (and signals, around it). stdin is read by a
+//! thread into a small bounded channel, so a producer faster than the broker
+//! is held back by the pipe, not buffered in memory.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -25,23 +34,32 @@ use crate::error::{Error, Result};
 use crate::mqtt::{Failed, Incoming, Outgoing, Session, connect};
 use crate::signal::{Signals, until};
 
-/// Most publishes outstanding at once. Paho C refuses a publish while 100
-/// of them wait in its command queue (`maxBufferedMessages`, error -12);
-/// outstanding publishes include the queued ones, so the window stays
-/// below that whatever the broker's Receive Maximum.
-const MAX_WINDOW: usize = 64;
+/// Most publishes outstanding at once: 5 ms of a fast broker at QoS 0,
+/// well over the millisecond between two looks at a full window. (Paho's
+/// `maxBufferedMessages`, see `paho.rs`, is above it.)
+const MAX_WINDOW: usize = 1024;
+/// Publishes handed to Paho at QoS 1/2 beyond the broker's Receive Maximum:
+/// they wait in Paho's queue, and each acknowledgement lets Paho send the
+/// next without waking mqrr. More is not better: Paho scans its queue from
+/// the start for every command it sends (measured: 1,000 queued cost more
+/// CPU than 100).
+const QUEUED: usize = 100;
 /// Most payload bytes outstanding at once (Paho holds a copy of each until
 /// it completes); one message larger than this still goes, alone.
 const MAX_WINDOW_BYTES: usize = 8 * 1024 * 1024;
 /// Payloads from this size on count towards `MAX_WINDOW_BYTES`.
 const TRACKED: usize = 4096;
+/// A QoS 0 message up to this size is written whole at once on a
+/// connection with nothing else outstanding (far below a socket buffer):
+/// its DISCONNECT may follow it without waiting (see `Flow::repeat`).
+const WRITTEN_AT_ONCE: usize = 4096;
 /// How much of stdin one read takes.
 const CHUNK: usize = 64 * 1024;
 /// Chunks read ahead of the publisher: a bound on memory, not on speed.
 const CHUNKS_AHEAD: usize = 4;
-/// How often Paho's writer is woken while QoS 0 publishes wait to be
-/// written (see `Session::wake_writer`).
-const NUDGE: Duration = Duration::from_millis(1);
+/// How often a full window is looked at; also how long nothing may
+/// complete before Paho's writer is woken (see `Session::wake_writer`).
+const TICK: Duration = Duration::from_millis(1);
 
 /// What is published.
 #[derive(Debug, Clone)]
@@ -113,9 +131,7 @@ pub async fn run(s: &Settings, start: Instant) -> Result<()> {
             // waiting on a slow stdin would only idle.
             let payload = read_payload(source, deadline, s.timeout).await?;
             with_session(&s.conn, deadline, async |session| {
-                let mut flow = Flow::new(session, s, deadline);
-                flow.repeat(&payload).await?;
-                Ok(flow.summary())
+                Flow::new(session, s, deadline).repeat(&payload).await
             })
             .await
         }
@@ -123,11 +139,20 @@ pub async fn run(s: &Settings, start: Instant) -> Result<()> {
             with_session(&s.conn, deadline, async |session| {
                 let mut flow = Flow::new(session, s, deadline);
                 flow.lines(&mut Lines::spawn()).await?;
-                Ok(flow.summary())
+                Ok(End::Completed(flow.summary()))
             })
             .await
         }
     }
+}
+
+/// How a run that went well ended.
+enum End {
+    /// Every message completed; the DISCONNECT is still to be sent. The
+    /// text says what completed, for an error about the DISCONNECT.
+    Completed(String),
+    /// The DISCONNECT went out right behind the last message.
+    Disconnected,
 }
 
 /// Connects, runs `body`, and disconnects cleanly whatever `body` returned;
@@ -137,7 +162,7 @@ pub async fn run(s: &Settings, start: Instant) -> Result<()> {
 async fn with_session(
     conn: &ConnectionSettings,
     deadline: Option<Instant>,
-    body: impl AsyncFnOnce(&Session) -> Result<String>,
+    body: impl AsyncFnOnce(&Session) -> Result<End>,
 ) -> Result<()> {
     let mut signals = Signals::new()?;
     let session = tokio::select! {
@@ -148,9 +173,20 @@ async fn with_session(
         r = body(&session) => r,
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
-    let sent = session.disconnect(DISCONNECT_BOUND).await;
-    let summary = result?;
-    if sent {
+    match result {
+        Ok(End::Disconnected) => Ok(()),
+        Ok(End::Completed(summary)) => disconnect(&session, &summary).await,
+        Err(e) => {
+            session.disconnect(DISCONNECT_BOUND).await;
+            Err(e)
+        }
+    }
+}
+
+/// Sends the clean DISCONNECT; an error when it was not written. `summary`
+/// says what completed before.
+async fn disconnect(session: &Session, summary: &str) -> Result<()> {
+    if session.disconnect(DISCONNECT_BOUND).await {
         Ok(())
     } else if session.is_connected() {
         Err(Error::Runtime(format!(
@@ -186,25 +222,33 @@ struct Flow<'a> {
     published: u64,
     /// Publishes written (QoS 0) or acknowledged (QoS 1/2).
     completed: u64,
-    /// Keeps Paho's writer going while QoS 0 publishes wait to be written.
-    nudge: tokio::time::Interval,
-    /// `completed` at the last nudge tick: Paho's writer is woken only
-    /// when nothing completed for a whole tick.
+    /// Looks at a full window, and keeps Paho's writer going.
+    tick: tokio::time::Interval,
+    /// `completed` at the last tick: Paho's writer is woken only when
+    /// nothing completed for a whole tick.
     completed_at_tick: u64,
 }
 
 impl<'a> Flow<'a> {
     fn new(session: &'a Session, s: &'a Settings, deadline: Option<Instant>) -> Flow<'a> {
-        let mut window = MAX_WINDOW;
-        if s.qos > 0 {
-            window = window.min(usize::from(session.limits.receive_maximum));
-            if let Some(m) = s.max_inflight {
-                window = window.min(usize::from(m));
+        let in_flight = usize::from(session.limits.receive_maximum);
+        let window = match (s.qos, s.max_inflight) {
+            (0, _) => MAX_WINDOW,
+            (_, Some(m)) => usize::from(m).min(in_flight).min(MAX_WINDOW),
+            (_, None) => (in_flight + QUEUED).min(MAX_WINDOW),
+        };
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        session.debug(|| {
+            if s.qos == 0 {
+                format!("publishing with up to {window} messages outstanding")
+            } else {
+                format!(
+                    "publishing with up to {window} messages outstanding, {} in flight",
+                    window.min(in_flight)
+                )
             }
-        }
-        let mut nudge = tokio::time::interval(NUDGE);
-        nudge.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        session.debug(|| format!("publishing with up to {window} messages outstanding"));
+        });
         Flow {
             session,
             s,
@@ -214,7 +258,7 @@ impl<'a> Flow<'a> {
             bytes: 0,
             published: 0,
             completed: 0,
-            nudge,
+            tick,
             completed_at_tick: 0,
         }
     }
@@ -258,8 +302,8 @@ impl<'a> Flow<'a> {
         let tag = self.published;
         self.session.publish(&m, "message", tag)?;
         self.published += 1;
-        // Small payloads do not matter for the byte bound (the window
-        // holds at most 64 of them); not tracking them saves a hash-map
+        // Small payloads hardly matter for the byte bound (a full window
+        // of them is under 4 MiB); not tracking them saves a hash-map
         // insert and removal per line.
         if payload.len() >= TRACKED {
             self.bytes += payload.len();
@@ -343,12 +387,12 @@ impl<'a> Flow<'a> {
         Error::Timeout(format!("timed out after {}: {why}", human(self.s.timeout)))
     }
 
-    /// A nudge tick: wakes Paho's writer when no publish completed since
-    /// the last tick (a partly written packet waits for it), and only then:
-    /// waking it on every tick cost 7,000 wake-ups of its thread in a
-    /// 200,000-line run.
-    fn nudged(&mut self) {
-        if self.completed == self.completed_at_tick {
+    /// A tick: wakes Paho's writer when no publish completed since the
+    /// last one (a partly written packet waits for it otherwise, see
+    /// `Session::wake_writer`), and only then: waking it on every tick cost
+    /// 7,000 wake-ups of its thread in a 200,000-line run.
+    fn ticked(&mut self) {
+        if self.outstanding() > 0 && self.completed == self.completed_at_tick {
             self.session.wake_writer();
         }
         self.completed_at_tick = self.completed;
@@ -359,35 +403,58 @@ impl<'a> Flow<'a> {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    /// Handles one event of the session: one already there, else the next
-    /// one (or the deadline).
+    /// Handles one event of the session, or waits: see `pause`.
     async fn wait(
         &mut self,
         what: &impl Fn(u64) -> String,
         idle: &dyn Fn() -> String,
     ) -> Result<()> {
-        // Yields now and then (signals are answered) also when events keep
-        // coming faster than they are handled.
+        if let Some(incoming) = self.session.try_next() {
+            return self.handle(incoming, what);
+        }
+        self.pause(None, what, idle).await
+    }
+
+    /// Waits when there is nothing to do. With a full window, until the
+    /// next tick: what completed meanwhile is taken all at once afterwards.
+    /// Otherwise for the first of a completion (or any event), more of
+    /// `input`, or a tick. The deadline ends either wait. Also yields to the
+    /// runtime now and then, so that signals are answered when events never
+    /// run out.
+    async fn pause(
+        &mut self,
+        input: Option<&mut Lines>,
+        what: &impl Fn(u64) -> String,
+        idle: &dyn Fn() -> String,
+    ) -> Result<()> {
         tokio::task::coop::consume_budget().await;
         if self.past_deadline() {
             return Err(self.timed_out(idle));
         }
-        // What is already there is taken without a select: each select
-        // that another branch wins registers and drops a listener on the
-        // event channel, which the Paho thread delivering to it contends
-        // for (measured: the largest cost of our own in a 200,000-line run).
-        if let Some(incoming) = self.session.try_next() {
-            return self.handle(incoming, what);
-        }
-        let nudging = self.s.qos == 0 && self.outstanding() > 0;
-        tokio::select! {
-            incoming = self.session.next() => self.handle(incoming, what),
-            _ = until(self.deadline) => Err(self.timed_out(idle)),
-            _ = self.nudge.tick(), if nudging => {
-                self.nudged();
-                Ok(())
+        if self.full() {
+            tokio::select! {
+                _ = until(self.deadline) => return Err(self.timed_out(idle)),
+                _ = self.tick.tick() => self.ticked(),
             }
+            return Ok(());
         }
+        // QoS 0 publishes bring no acknowledgement that would wake Paho's
+        // writer; a large QoS 1/2 one is nudged by `Session::next` itself.
+        let ticking = self.s.qos == 0 && self.outstanding() > 0;
+        match input {
+            Some(input) if !input.eof => tokio::select! {
+                incoming = self.session.next() => self.handle(incoming, what)?,
+                () = input.fill() => {}
+                _ = until(self.deadline) => return Err(self.timed_out(idle)),
+                _ = self.tick.tick(), if ticking => self.ticked(),
+            },
+            _ => tokio::select! {
+                incoming = self.session.next() => self.handle(incoming, what)?,
+                _ = until(self.deadline) => return Err(self.timed_out(idle)),
+                _ = self.tick.tick(), if ticking => self.ticked(),
+            },
+        }
+        Ok(())
     }
 
     /// Waits until every publish completed.
@@ -405,7 +472,7 @@ impl<'a> Flow<'a> {
     /// `-m`, `-n`, `-f`, `-s`: the payload `repeat` times. Without a delay
     /// the repeats fill the window; with one, each waits until the previous
     /// message completed and the delay passed (mosquitto_pub 2.0).
-    async fn repeat(&mut self, payload: &[u8]) -> Result<()> {
+    async fn repeat(&mut self, payload: &[u8]) -> Result<End> {
         let total = self.s.repeat;
         let what = |tag: u64| {
             if total == 1 {
@@ -432,7 +499,30 @@ impl<'a> Flow<'a> {
             }
             self.publish(payload)?;
         }
-        self.drain(&what, &|| published(total.into())).await
+        let idle = || published(total.into());
+        // QoS 0, one small message left: the DISCONNECT goes right behind
+        // it instead of after its completion came back, one wake-up of
+        // Paho's sending thread and of ours less (a one-shot `pub -m x` is
+        // mostly such wake-ups). Paho writes its commands in order and
+        // reports the publish written before it takes the DISCONNECT, so
+        // the outcome is already queued when the DISCONNECT is confirmed.
+        // (A large one may be written in parts, which Paho would not wait
+        // for: hence `WRITTEN_AT_ONCE`.)
+        if self.s.qos == 0 && self.outstanding() == 1 && payload.len() <= WRITTEN_AT_ONCE {
+            disconnect(self.session, "the message was just published").await?;
+            while let Some(incoming) = self.session.try_next() {
+                self.handle(incoming, what)?;
+            }
+            if self.outstanding() > 0 {
+                return Err(Error::Runtime(format!(
+                    "the DISCONNECT to {} went out before the message was confirmed written",
+                    self.session.display
+                )));
+            }
+            return Ok(End::Disconnected);
+        }
+        self.drain(&what, &idle).await?;
+        Ok(End::Completed(self.summary()))
     }
 
     /// `-l`: each line as soon as it is read, in order, while the window
@@ -440,14 +530,9 @@ impl<'a> Flow<'a> {
     async fn lines(&mut self, input: &mut Lines) -> Result<()> {
         let what = |tag: u64| format!("message from line {}", tag + 1);
         loop {
-            tokio::task::coop::consume_budget().await;
-            let lines = self.published;
-            let idle = || format!("stdin still open after {}", count(lines, "line"));
-            if self.past_deadline() {
-                return Err(self.timed_out(idle));
-            }
-            // Everything that can be done without waiting first (see
-            // `wait`): completions that arrived, lines that were read.
+            // Everything that can be done without waiting first: a select
+            // that another branch wins registers and drops a waker on the
+            // event channel for nothing.
             let mut busy = false;
             while let Some(incoming) = self.session.try_next() {
                 self.handle(incoming, what)?;
@@ -471,17 +556,18 @@ impl<'a> Flow<'a> {
             if input.finished() {
                 break;
             }
+            let lines = self.published;
+            let idle = || format!("stdin still open after {}", count(lines, "line"));
             if busy {
+                // Busy all the time is possible: yield now and then, and
+                // keep the deadline.
+                tokio::task::coop::consume_budget().await;
+                if self.past_deadline() {
+                    return Err(self.timed_out(idle));
+                }
                 continue;
             }
-            let nudging = self.s.qos == 0 && self.outstanding() > 0;
-            let reading = !self.full();
-            tokio::select! {
-                incoming = self.session.next() => self.handle(incoming, what)?,
-                () = input.fill(), if reading => {}
-                _ = until(self.deadline) => return Err(self.timed_out(idle)),
-                _ = self.nudge.tick(), if nudging => self.nudged(),
-            }
+            self.pause(Some(input), &what, &idle).await?;
         }
         let lines = self.published;
         self.drain(&what, &|| {

@@ -675,6 +675,10 @@ impl Client {
             // Lets one client speak either version: Paho refuses an MQTT 5
             // CONNECT from a client created for 3.1.1.
             MQTTVersion: ffi::MQTTVERSION_5 as c_int,
+            // Paho refuses a publish (-12) while this many wait in its
+            // queue, connected or not (its default: 100); `pub -l` hands it
+            // up to 1,024 at once (commands/publish.rs).
+            maxBufferedMessages: 4096,
             ..Default::default()
         };
         let mut handle: ffi::MQTTAsync = std::ptr::null_mut();
