@@ -713,7 +713,7 @@ fn w_exits_27_when_stdin_never_ends() {
     // The two lines of the last run were published before the deadline.
     seen.wait_for(2, BOUND);
     assert_eq!(seen.payloads(), ["1", "2"]);
-    // Without -W, 0 means no deadline either: a closed stdin still ends it.
+    // -W 0 is no deadline: the end of stdin ends the run.
     let out = run_with_stdin(
         pub_cmd(broker.port, &["-t", "p/w", "-W", "0", "-l"]),
         b"3\n",
