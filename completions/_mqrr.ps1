@@ -118,6 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqrr' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer requests: subscribe to FILTER and reply on each request''s response topic with the request payload, a fixed text or a command''s stdout')
             [CompletionResult]::new('tedge-cmd', 'tedge-cmd', [CompletionResultType]::ParameterValue, 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end')
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters')
+            [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -419,11 +420,88 @@ Register-ArgumentCompleter -Native -CommandName 'mqrr' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no diagnostics; the exit status tells what happened')
             break
         }
+        'mqrr;pub' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Topic to publish on (no wildcards)')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic to publish on (no wildcards)')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Publish this text')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Publish this text')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Publish the contents of this file, byte for byte')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Publish the contents of this file, byte for byte')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'QoS of the messages')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'QoS of the messages')
+            [CompletionResult]::new('--repeat', '--repeat', [CompletionResultType]::ParameterName, 'Publish the message N times (not with -l)')
+            [CompletionResult]::new('--repeat-delay', '--repeat-delay', [CompletionResultType]::ParameterName, 'With --repeat: wait this long after each message was written (QoS 0) or acknowledged (QoS 1/2) before the next: 0.5 (seconds), 500ms')
+            [CompletionResult]::new('-M', '-M ', [CompletionResultType]::ParameterName, 'QoS 1/2 messages in flight at most [default: the broker''s Receive Maximum]')
+            [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'QoS 1/2 messages in flight at most [default: the broker''s Receive Maximum]')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'One deadline for the whole run, connecting and reading stdin included: 5 (seconds), 500ms, 1m30s [default: none]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'One deadline for the whole run, connecting and reading stdin included: 5 (seconds), 500ms, 1m30s [default: none]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host [default: localhost] [env: MQRR_HOST]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host [default: localhost] [env: MQRR_HOST]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Connect over a unix domain socket')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'User name [env: MQRR_USERNAME]')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name [env: MQRR_USERNAME]')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of this file')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Client id [default: mqrr- and a random suffix]')
+            [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'Client id [default: mqrr- and a random suffix]')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Client id prefix, followed by a random suffix')
+            [CompletionResult]::new('--id-prefix', '--id-prefix', [CompletionResultType]::ParameterName, 'Client id prefix, followed by a random suffix')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keep-alive interval in seconds')
+            [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'Keep-alive interval in seconds')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'MQTT protocol version: 5, 311 or auto (MQTT 5, falling back to 3.1.1 once if the broker refuses it)')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'MQTT protocol version: 5, 311 or auto (MQTT 5, falling back to 3.1.1 once if the broker refuses it)')
+            [CompletionResult]::new('--cafile', '--cafile', [CompletionResultType]::ParameterName, 'CA certificates file to verify the broker with (turns TLS on)')
+            [CompletionResult]::new('--capath', '--capath', [CompletionResultType]::ParameterName, 'Directory of CA certificates to verify the broker with (turns TLS on)')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate, PEM (turns TLS on)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key, PEM (turns TLS on)')
+            [CompletionResult]::new('--tls-version', '--tls-version', [CompletionResultType]::ParameterName, 'Lowest TLS version: tlsv1.2 (OpenSSL''s default, 1.2 or later). tlsv1.3 and tlsv1.1 are not supported: Paho C cannot pin them (turns TLS on)')
+            [CompletionResult]::new('--ciphers', '--ciphers', [CompletionResultType]::ParameterName, 'TLS 1.2 cipher list, in OpenSSL''s syntax (turns TLS on)')
+            [CompletionResult]::new('--psk', '--psk', [CompletionResultType]::ParameterName, 'TLS-PSK key, in hex (with --psk-identity; turns TLS on)')
+            [CompletionResult]::new('--psk-identity', '--psk-identity', [CompletionResultType]::ParameterName, 'TLS-PSK identity')
+            [CompletionResult]::new('--tls-alpn', '--tls-alpn', [CompletionResultType]::ParameterName, 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)')
+            [CompletionResult]::new('--property', '--property', [CompletionResultType]::ParameterName, 'MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)')
+            [CompletionResult]::new('--will-topic', '--will-topic', [CompletionResultType]::ParameterName, 'Last Will topic, published by the broker if mqrr''s connection ends without a clean DISCONNECT')
+            [CompletionResult]::new('--will-payload', '--will-payload', [CompletionResultType]::ParameterName, 'Last Will payload [default: empty]')
+            [CompletionResult]::new('--will-qos', '--will-qos', [CompletionResultType]::ParameterName, 'Last Will QoS')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]')
+            [CompletionResult]::new('--session-expiry', '--session-expiry', [CompletionResultType]::ParameterName, 'MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Bind to this local address (not supported: Paho C has no bind address)')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'SOCKS5 proxy URL (not supported: Paho C has HTTP proxies only)')
+            [CompletionResult]::new('--keyform', '--keyform', [CompletionResultType]::ParameterName, 'Private key form (only pem is supported: Paho C has no OpenSSL engines)')
+            [CompletionResult]::new('--tls-engine', '--tls-engine', [CompletionResultType]::ParameterName, 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)')
+            [CompletionResult]::new('--tls-engine-kpass-sha1', '--tls-engine-kpass-sha1', [CompletionResultType]::ParameterName, 'Engine key password hash (not supported: Paho C has no OpenSSL engines)')
+            [CompletionResult]::new('--options-file', '--options-file', [CompletionResultType]::ParameterName, 'Read options from this file: one option and its value per line, # comments, as mosquitto''s client config files; the command line wins (-o for requests, pub, sub and serve)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Publish all of stdin as one message, byte for byte')
+            [CompletionResult]::new('--stdin-file', '--stdin-file', [CompletionResultType]::ParameterName, 'Publish all of stdin as one message, byte for byte')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Publish each line of stdin as it is read, without its newline, over one connection; an empty line is an empty message')
+            [CompletionResult]::new('--stdin-line', '--stdin-line', [CompletionResultType]::ParameterName, 'Publish each line of stdin as it is read, without its newline, over one connection; an empty line is an empty message')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Publish an empty message')
+            [CompletionResult]::new('--null-message', '--null-message', [CompletionResultType]::ParameterName, 'Publish an empty message')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Publish retained')
+            [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Publish retained')
+            [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Verify the broker against the system''s CA certificates (the default without --cafile or --capath; turns TLS on)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the broker''s certificate or host name')
+            [CompletionResult]::new('--will-retain', '--will-retain', [CompletionResultType]::ParameterName, 'Retain the Last Will')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Keep the session when disconnecting (a persistent session; needs -i)')
+            [CompletionResult]::new('--disable-clean-session', '--disable-clean-session', [CompletionResultType]::ParameterName, 'Keep the session when disconnecting (a persistent session; needs -i)')
+            [CompletionResult]::new('--nodelay', '--nodelay', [CompletionResultType]::ParameterName, 'Set TCP_NODELAY (always on: Paho C sets it on every connection)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Trace connection steps and packets to stderr (never the password)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no diagnostics; the exit status tells what happened')
+            break
+        }
         'mqrr;help' {
             [CompletionResult]::new('c8y-token', 'c8y-token', [CompletionResultType]::ParameterValue, 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer requests: subscribe to FILTER and reply on each request''s response topic with the request payload, a fixed text or a command''s stdout')
             [CompletionResult]::new('tedge-cmd', 'tedge-cmd', [CompletionResultType]::ParameterValue, 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end')
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters')
+            [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -437,6 +515,9 @@ Register-ArgumentCompleter -Native -CommandName 'mqrr' -ScriptBlock {
             break
         }
         'mqrr;help;sub' {
+            break
+        }
+        'mqrr;help;pub' {
             break
         }
         'mqrr;help;help' {

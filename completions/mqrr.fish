@@ -96,6 +96,7 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "c8y-token" -d 'Fetch the 
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "sub" -d 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
+complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "pub" -d 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l prefix -d 'Bridge topic prefix [default: c8y.bridge.topic_prefix from tedge.toml, else c8y]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -s W -l timeout -d 'Overall deadline from start, connecting included: 30 (seconds), 500ms, 1m30s; 0 waits forever' -r
@@ -313,8 +314,60 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s c -l disable-clean-ses
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l nodelay -d 'Set TCP_NODELAY (always on: Paho C sets it on every connection)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "sub" -d 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
-complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s t -l topic -d 'Topic to publish on (no wildcards)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s m -l message -d 'Publish this text' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s f -l file -d 'Publish the contents of this file, byte for byte' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s q -l qos -d 'QoS of the messages' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l repeat -d 'Publish the message N times (not with -l)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l repeat-delay -d 'With --repeat: wait this long after each message was written (QoS 0) or acknowledged (QoS 1/2) before the next: 0.5 (seconds), 500ms' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s M -l max-inflight -d 'QoS 1/2 messages in flight at most [default: the broker\'s Receive Maximum]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s W -l timeout -d 'One deadline for the whole run, connecting and reading stdin included: 5 (seconds), 500ms, 1m30s [default: none]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s h -l host -d 'Broker host [default: localhost] [env: MQRR_HOST]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s p -l port -d 'Broker port [default: 1883, 8883 with TLS] [env: MQRR_PORT]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s L -l url -d 'Broker URL: mqtt://, mqtts://, ws://, wss:// or unix:///path, with optional user:pass@ (percent-encoded) [env: MQRR_URL]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l unix -d 'Connect over a unix domain socket' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s u -l username -d 'User name [env: MQRR_USERNAME]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s P -l password -d 'Password (prefer MQRR_PASSWORD or --password-file: the command line is visible to other users) [env: MQRR_PASSWORD]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l password-file -d 'Read the password from the first line of this file' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s i -l id -d 'Client id [default: mqrr- and a random suffix]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix, followed by a random suffix' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s k -l keepalive -d 'Keep-alive interval in seconds' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s V -l protocol -d 'MQTT protocol version: 5, 311 or auto (MQTT 5, falling back to 3.1.1 once if the broker refuses it)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l cafile -d 'CA certificates file to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l capath -d 'Directory of CA certificates to verify the broker with (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l cert -d 'Client certificate, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l key -d 'Client private key, PEM (turns TLS on)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l tls-version -d 'Lowest TLS version: tlsv1.2 (OpenSSL\'s default, 1.2 or later). tlsv1.3 and tlsv1.1 are not supported: Paho C cannot pin them (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l ciphers -d 'TLS 1.2 cipher list, in OpenSSL\'s syntax (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l psk -d 'TLS-PSK key, in hex (with --psk-identity; turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l psk-identity -d 'TLS-PSK identity' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l tls-alpn -d 'ALPN protocol to offer, e.g. x-amzn-mqtt-ca (turns TLS on)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s D -l property -d 'MQTT 5 property CMD NAME VALUE (user-property takes NAME VALUE): CMD is connect, publish, subscribe, unsubscribe, disconnect or will; NAME as in the MQTT 5 spec, e.g. content-type, message-expiry-interval, session-expiry-interval (repeatable; implies MQTT 5)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l will-topic -d 'Last Will topic, published by the broker if mqrr\'s connection ends without a clean DISCONNECT' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l will-payload -d 'Last Will payload [default: empty]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l will-qos -d 'Last Will QoS' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s x -l session-expiry -d 'MQTT 5 Session Expiry Interval in seconds; -1 or ∞: never [default: -1 with -c, else 0]' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s A -d 'Bind to this local address (not supported: Paho C has no bind address)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l proxy -d 'SOCKS5 proxy URL (not supported: Paho C has HTTP proxies only)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l keyform -d 'Private key form (only pem is supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l options-file -d 'Read options from this file: one option and its value per line, # comments, as mosquitto\'s client config files; the command line wins (-o for requests, pub, sub and serve)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l help -d 'Print help'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s s -l stdin-file -d 'Publish all of stdin as one message, byte for byte'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s l -l stdin-line -d 'Publish each line of stdin as it is read, without its newline, over one connection; an empty line is an empty message'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s n -l null-message -d 'Publish an empty message'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s r -l retain -d 'Publish retained'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l tls-use-os-certs -d 'Verify the broker against the system\'s CA certificates (the default without --cafile or --capath; turns TLS on)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l insecure -d 'Do not verify the broker\'s certificate or host name'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l will-retain -d 'Retain the Last Will'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -s c -l disable-clean-session -d 'Keep the session when disconnecting (a persistent session; needs -i)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l nodelay -d 'Set TCP_NODELAY (always on: Paho C sets it on every connection)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l debug -d 'Trace connection steps and packets to stderr (never the password)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand pub" -l quiet -d 'Print no diagnostics; the exit status tells what happened'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub pub help" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub pub help" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub pub help" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub pub help" -f -a "sub" -d 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub pub help" -f -a "pub" -d 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust'
+complete -c mqrr -n "__fish_mqrr_using_subcommand help; and not __fish_seen_subcommand_from c8y-token serve tedge-cmd sub pub help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -51,6 +51,11 @@ pub fn run(cli: Cli, start: std::time::Instant) -> Result<()> {
             let start = tokio::time::Instant::from_std(start);
             runtime()?.block_on(commands::subscribe::run(&settings, start))
         }
+        Some(Command::Pub(args)) => {
+            let settings = commands::publish::Settings::from_args(&args)?;
+            let start = tokio::time::Instant::from_std(start);
+            runtime()?.block_on(commands::publish::run(&settings, start))
+        }
     }
 }
 
@@ -71,5 +76,6 @@ pub fn is_quiet(cli: &Cli) -> bool {
         Some(Command::Serve(a)) => a.connection.quiet,
         Some(Command::TedgeCmd(a)) => a.connection.quiet,
         Some(Command::Sub(a)) => a.connection.quiet,
+        Some(Command::Pub(a)) => a.connection.quiet,
     }
 }

@@ -12,6 +12,7 @@ mod c8y_token;
 mod connection;
 pub mod mosquitto;
 pub mod options_file;
+mod publish;
 mod request;
 mod serve;
 mod sub;
@@ -19,6 +20,7 @@ mod tedge_cmd;
 
 pub use c8y_token::{C8yTokenArgs, TokenOutput};
 pub use connection::{Connection, Protocol};
+pub use publish::PubArgs;
 pub use request::{Correlation, RequestArgs};
 pub use serve::ServeArgs;
 pub use sub::SubArgs;
@@ -103,6 +105,15 @@ pub enum Command {
                       -C messages, 130/143 interrupted before -C messages."
     )]
     Sub(SubArgs),
+
+    /// Publish a message, a file, stdin, or each line of stdin: mosquitto_pub
+    /// with exit codes a script can trust.
+    ///
+    /// Exit 0 only when every message was written (QoS 0) or acknowledged
+    /// (QoS 1/2) and the connection closed cleanly; 4 when the broker refused
+    /// a message; 1 when the connection was lost first; 27 on -W.
+    #[command(name = "pub", disable_help_flag = true)]
+    Pub(PubArgs),
 }
 
 /// The command line with its options file (`-o`, spec §2) read in: the

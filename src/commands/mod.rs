@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod c8y_token;
+pub mod publish;
 pub mod request;
 pub mod serve;
 pub mod subscribe;

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use paho_mqtt_sys as ffi;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::properties::{Kind, Property, Value, id, kind};
 use crate::message::{Message, Properties as MessageProperties};
@@ -160,7 +160,7 @@ fn complete(context: *mut c_void, outcome: impl FnOnce(Expect) -> Outcome) {
         }
         Some((expect, Sink::Tagged(tag, shared))) => {
             let outcome = outcome(expect);
-            let _ = shared.events.try_send(Event::Published { tag, outcome });
+            let _ = shared.events.send(Event::Published { tag, outcome });
         }
         None => {}
     }
@@ -169,7 +169,7 @@ fn complete(context: *mut c_void, outcome: impl FnOnce(Expect) -> Outcome) {
 /// Where the connection callbacks deliver; leaked once per client, since
 /// the client lives as long as the process.
 struct Shared {
-    events: async_channel::Sender<Event>,
+    events: mpsc::UnboundedSender<Event>,
     /// When set, messages go here instead of `events`.
     tap: Option<Mutex<Tapped>>,
     /// The client, for the DISCONNECT a tap asks for.
@@ -596,7 +596,7 @@ unsafe extern "C" fn on_message(
         }
     };
     if let Some(event) = event {
-        let _ = shared.events.try_send(event);
+        let _ = shared.events.send(event);
     }
     // SAFETY: both were allocated by Paho for this call and are not used
     // after this point.
@@ -678,7 +678,7 @@ unsafe fn fill(msg: &mut Message, topic: &[u8], m: &ffi::MQTTAsync_message) -> R
 unsafe extern "C" fn on_connection_lost(context: *mut c_void, _cause: *mut c_char) {
     // SAFETY: `context` is the leaked `Shared` of this client.
     let shared = unsafe { &*(context as *const Shared) };
-    let _ = shared.events.try_send(Event::Lost);
+    let _ = shared.events.send(Event::Lost);
 }
 
 unsafe extern "C" fn on_disconnected(
@@ -690,7 +690,7 @@ unsafe extern "C" fn on_disconnected(
     // property list, valid for the call.
     let shared = unsafe { &*(context as *const Shared) };
     let props = unsafe { read_properties(props) };
-    let _ = shared.events.try_send(Event::Disconnected {
+    let _ = shared.events.send(Event::Disconnected {
         reason: reason as u8,
         reason_string: reason_string(&props),
     });
@@ -745,7 +745,7 @@ impl Client {
         client_id: &str,
         tap: Option<Tap>,
         disconnect_properties: &[Property],
-    ) -> Result<(Client, async_channel::Receiver<Event>), Failed> {
+    ) -> Result<(Client, mpsc::UnboundedReceiver<Event>), Failed> {
         global_init();
         if uri.starts_with("ssl://") || uri.starts_with("wss://") {
             // OpenSSL as Paho would initialise it on first use, but without
@@ -768,7 +768,9 @@ impl Client {
             // 20 in flight, `serve` under load lost replies that way (issue
             // #17). Nothing is buffered while disconnected
             // (sendWhileDisconnected is 0), so the count only bounds what
-            // mqrr itself queued.
+            // mqrr itself queued: `pub -l` hands it a window of at most
+            // 1,024 (commands/publish.rs), since Paho scans its whole
+            // queue for each command it sends.
             maxBufferedMessages: c_int::MAX,
             ..Default::default()
         };
@@ -788,7 +790,7 @@ impl Client {
         if rc != 0 || handle.is_null() {
             return Err(Failed::code(rc));
         }
-        let (tx, rx) = async_channel::unbounded();
+        let (tx, rx) = mpsc::unbounded_channel();
         let tap = tap.map(|tap| {
             Mutex::new(Tapped {
                 tap,
