@@ -232,6 +232,36 @@ fn garbage_after_the_request_ends_with_one_line_not_an_abort() {
     }
 }
 
+#[test]
+fn a_suback_without_a_return_code_per_filter_ends_with_one_line() {
+    // Paho C read such a SUBACK's one return code as the pointer to a list
+    // of them on MQTT 3.1.1 (found by broker_chaos.rs; patch 0003). A
+    // SUBACK without any is a malformed packet: Paho drops the connection.
+    let mismatch: &[&str] = &["SUBACK", "return codes", "a b"];
+    let lost: &[&str] = &["lost the connection to 127.0.0.1"];
+    for (version, codes, says) in [
+        ("311", &[1u8][..], mismatch),
+        ("311", &[], lost),
+        ("5", &[1], mismatch),
+        ("5", &[1, 1, 1], mismatch),
+    ] {
+        let sent = codes.to_vec();
+        let broker = FakeBroker::start(move |c| {
+            c.handshake(Props::new());
+            c.suback(&sent);
+            c.hold();
+        });
+        let out = mqrr()
+            .arg("sub")
+            .args(broker_args(broker.port))
+            .args(["-V", version, "-t", "a", "-t", "b", "-W", "5s"])
+            .timeout(Duration::from_secs(15))
+            .output()
+            .unwrap();
+        assert_failure_in(&format!("-V {version}, SUBACK {codes:?}: "), &out, 1, says);
+    }
+}
+
 // ---- what the broker announced -------------------------------------------------
 
 #[test]

@@ -374,7 +374,11 @@ impl Session {
                         "{} (QoS {}{}{}{})",
                         s.filter,
                         s.qos,
-                        if s.no_local { ", No Local" } else { "" },
+                        if s.no_local && self.v5 {
+                            ", No Local"
+                        } else {
+                            ""
+                        },
                         if s.retain_as_published { ", RAP" } else { "" },
                         match (self.v5, s.retain_handling) {
                             (true, 2) => ", no retained",
@@ -527,7 +531,13 @@ impl Session {
                 self.display,
                 reason::describe(code, false, f.reason_string.as_deref())
             )),
-            _ => Error::Runtime(format!("{} ({what})", f.paho_text())),
+            // Paho's own words, where it has them (a malformed SUBACK).
+            _ => match &f.message {
+                Some(m) if f.code == paho::rc::FAILURE => {
+                    Error::Runtime(format!("{}: {m} ({what})", self.display))
+                }
+                _ => Error::Runtime(format!("{} ({what})", f.paho_text())),
+            },
         }
     }
 
