@@ -18,7 +18,6 @@
 //! MQRR_SEEDS=78 MQRR_REDUCE=1 cargo test … # and its minimal sequence
 //! MQRR_SEEDS=78 MQRR_WRAP="valgrind -q" cargo test …  # under valgrind
 //! MQRR_WRAP="gdb -q -batch -ex run -ex bt --args" …   # or with a backtrace
-//! MQRR_TOPIC_FAULTS=1 …                    # NUL and non-UTF-8 topics too
 //! cargo test --test paho_random_packets minimal -- --ignored --nocapture
 //! ```
 
@@ -29,143 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::chaos::*;
 use common::fake_broker::*;
 use common::*;
-
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
-/// What the broker does after the request arrived, one step at a time.
-#[derive(Clone, Debug)]
-enum Step {
-    /// PUBACK/PUBREC/PUBREL/PUBCOMP; `id: None` is the request's id.
-    Ack {
-        kind: u8,
-        id: Option<u16>,
-        reason: Option<u8>,
-    },
-    Publish {
-        qos: u8,
-        id: u16,
-        ours: bool,
-        topic: &'static [u8],
-    },
-    Garbage(Vec<u8>),
-    /// A valid ack or PUBLISH, cut after `keep` bytes.
-    Truncated(Box<Step>, usize),
-    /// A valid packet whose remaining length is off by `delta`.
-    BadLength(Box<Step>, i8),
-    Disconnect(u8),
-    Pause(u64),
-    HalfClose,
-    Close,
-}
-
-fn topic_faults() -> bool {
-    std::env::var("MQRR_TOPIC_FAULTS").as_deref() == Ok("1")
-}
-
-fn random_step(rng: &mut SplitMix64, depth: u32) -> Step {
-    let reasons = [0x00, 0x10, 0x80, 0x83, 0x87, 0x91, 0x92, 0x97];
-    let ids = [None, None, None, Some(1), Some(2), Some(0), Some(0xFFFF)];
-    match rng.below(if depth > 0 { 7 } else { 14 }) {
-        0..=3 => {
-            let (known, any) = (rng.pick(&reasons), rng.next() as u8);
-            Step::Ack {
-                kind: rng.pick(&[PUBACK, PUBREC, PUBREL, PUBCOMP]),
-                id: rng.pick(&ids),
-                reason: rng.pick(&[None, Some(known), Some(any)]),
-            }
-        }
-        4..=5 => Step::Publish {
-            qos: rng.below(3) as u8,
-            id: rng.pick(&[1, 2, 3, 0]),
-            ours: rng.below(4) == 0,
-            // A NUL or non-UTF-8 topic only with MQRR_TOPIC_FAULTS=1: the
-            // paho-mqtt crate panics on either in its message callback
-            // (an abort across FFI), which would hide Paho C's own faults.
-            topic: if topic_faults() {
-                rng.pick(&[&b"resp"[..], b"other", b"re\0sp", b"\xff\xfe"])
-            } else {
-                rng.pick(&[&b"resp"[..], b"other"])
-            },
-        },
-        6 => {
-            let n = 1 + rng.below(24) as usize;
-            Step::Garbage(rng.bytes(n))
-        }
-        7..=8 => Step::Truncated(
-            Box::new(random_step(rng, depth + 1)),
-            1 + rng.below(6) as usize,
-        ),
-        9 => Step::BadLength(
-            Box::new(random_step(rng, depth + 1)),
-            rng.pick(&[-2, -1, 1, 3, 100]),
-        ),
-        10 => Step::Disconnect(rng.pick(&reasons)),
-        11 => Step::Pause(rng.below(30)),
-        12 => Step::HalfClose,
-        _ => Step::Close,
-    }
-}
-
-/// The bytes of a step (empty for pauses and closes).
-fn encode(step: &Step, req_id: u16, correlation: &[u8]) -> Vec<u8> {
-    match step {
-        Step::Ack { kind, id, reason } => {
-            ack(*kind, id.unwrap_or(req_id), reason.map(|r| (r, None)))
-        }
-        Step::Publish {
-            qos,
-            id,
-            ours,
-            topic,
-        } => {
-            let mut p = Publish::new("", b"reply");
-            p.topic = topic.to_vec();
-            (p.qos, p.id) = (*qos, *id);
-            p.props = Some(if *ours {
-                Props::new().bytes(prop::CORRELATION_DATA, correlation)
-            } else {
-                Props::new()
-            });
-            p.encode()
-        }
-        Step::Garbage(b) => b.clone(),
-        Step::Truncated(inner, keep) => {
-            let mut b = encode(inner, req_id, correlation);
-            b.truncate((*keep).min(b.len().saturating_sub(1)).max(1));
-            b
-        }
-        Step::BadLength(inner, delta) => {
-            let mut b = encode(inner, req_id, correlation);
-            if b.len() > 1 && b[1] < 0x80 {
-                b[1] = (b[1] as i16 + *delta as i16).clamp(0, 127) as u8;
-            }
-            b
-        }
-        Step::Disconnect(r) => disconnect(*r, None),
-        _ => Vec::new(),
-    }
-}
 
 /// How mqrr is run and when the broker plays its steps.
 #[derive(Clone, Copy, Debug)]
@@ -185,18 +50,6 @@ const V5_QOS2: Setup = Setup {
     qos: 2,
     before_suback: false,
 };
-
-/// Sends `steps`; `id` stands in for every step without an id of its own.
-fn play(c: &mut Conn, steps: &[Step], id: u16, correlation: &[u8]) {
-    for step in steps {
-        match step {
-            Step::Pause(ms) => std::thread::sleep(Duration::from_millis(*ms)),
-            Step::HalfClose => c.half_close(),
-            Step::Close => c.close(),
-            s => c.send(&format!("{s:?}"), &encode(s, id, correlation)),
-        }
-    }
-}
 
 fn run_seed(steps: &[Step], debug: bool) -> Result<(), String> {
     run(steps, V5_QOS2, debug)
@@ -288,13 +141,6 @@ fn run(steps: &[Step], setup: Setup, debug: bool) -> Result<(), String> {
         }
         None => Ok(()),
     }
-}
-
-fn steps_for(seed: u64) -> Vec<Step> {
-    let mut rng = SplitMix64(seed);
-    (0..1 + rng.below(8))
-        .map(|_| random_step(&mut rng, 0))
-        .collect()
 }
 
 /// Drops steps (and unwraps truncated or mis-sized packets) while the run
@@ -392,8 +238,10 @@ fn inbound_qos2(id: u16) -> Step {
     Step::Publish {
         qos: 2,
         id,
+        retain: false,
         ours: false,
         topic: b"other",
+        bad_props: None,
     }
 }
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::assert::{Assert, OutputAssertExt};
 use paho_mqtt as mqtt;
 
+pub mod chaos;
 pub mod fake_broker;
 
 /// Variables that would change what mqrr connects to; no test inherits them.
