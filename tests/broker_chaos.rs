@@ -268,7 +268,7 @@ fn random_broker_behaviour_ends_every_mode_with_a_documented_exit() {
     let jobs: usize = std::env::var("MQRR_JOBS")
         .ok()
         .and_then(|j| j.parse().ok())
-        .unwrap_or(6);
+        .unwrap_or(10);
     let next = Arc::new(AtomicU64::new(seeds.start));
     let failures = Arc::new(Mutex::new(String::new()));
     let tally = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
