@@ -45,7 +45,11 @@ pub fn load(path: &Path) -> Result<Option<TedgeConfig>> {
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
 }
 
-fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
+/// The settings mqrr takes from the text of a tedge.toml. `Err` is one
+/// line naming the key (`mqtt.client.port: not a port number`) or the TOML
+/// error, without the file name (`load` adds it). Public for the fuzz
+/// targets (fuzz/), which feed it arbitrary text.
+pub fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         e.message()
             .lines()

@@ -325,8 +325,14 @@ const CACHE_KIND: &str = "mqrr c8y-token cache v1";
 /// The cached token, if the file is ours, for the same broker and prefix,
 /// and decodes; anything else is ignored (and replaced on the next write).
 fn read_cache(path: &Path, broker: &str, topic: &str) -> Option<Token> {
-    let text = std::fs::read(path).ok()?;
-    let v: Value = serde_json::from_slice(&text).ok()?;
+    parse_cache(&std::fs::read(path).ok()?, broker, topic)
+}
+
+/// The token in the text of a cache file, if it is ours, for `broker` and
+/// `topic`, and decodes. Public for the fuzz targets (fuzz/): a cache file
+/// is outside input (another program, or a disk error, may have written it).
+pub fn parse_cache(text: &[u8], broker: &str, topic: &str) -> Option<Token> {
+    let v: Value = serde_json::from_slice(text).ok()?;
     if v.get("kind")?.as_str()? != CACHE_KIND
         || v.get("broker")?.as_str()? != broker
         || v.get("topic")?.as_str()? != topic
