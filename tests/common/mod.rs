@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -768,8 +770,18 @@ pub struct Finished {
 }
 
 impl Running {
+    /// `args` may start with a subcommand (`serve`, `sub`): `--debug` goes
+    /// after it.
     pub fn spawn(args: &[impl AsRef<OsStr>]) -> Running {
-        let mut child = spawn_piped(mqrr_std().arg("--debug").args(args));
+        let sub = args
+            .first()
+            .map(|a| a.as_ref())
+            .filter(|a| !a.to_string_lossy().starts_with('-'));
+        let mut cmd = mqrr_std();
+        cmd.args(sub)
+            .arg("--debug")
+            .args(&args[sub.map_or(0, |_| 1)..]);
+        let mut child = spawn_piped(&mut cmd);
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let (err_pipe, mut out_pipe) = (child.stderr.take().unwrap(), child.stdout.take().unwrap());
