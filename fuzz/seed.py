@@ -234,6 +234,10 @@ def main():
         if "(" in s and len(s) < 60:
             for p in payloads[:20]:
                 write("extract", b"\x02\0" + b + b"\0\0\0" + enc(p))
+    # Files a command line can name that are not what they seem.
+    for path in ("/dev/zero", "/dev/null", "/etc/passwd", "/"):
+        for opt in ("-o", "--password-file", "--file", "--cafile", "--capath", "--cert"):
+            write("argv", b"\0" + b"\0".join(enc(a) for a in (opt, path, "-u", "u", "-t", "a", "-e", "b")))
     write("extract", b'\x07/msg\x00^71,(.*)$\x002\x00.\x00{"msg":"71,h.p.s"}')
     write("format", b"%J\0t\0\0" + b'{"a":[1,2.50,"x"]}')
     for claims in ('{"iss":"t1.example.com","ten":"t1","sub":"d","iat":1700000000,"exp":1700003600}',):

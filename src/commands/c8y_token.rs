@@ -324,8 +324,15 @@ const CACHE_KIND: &str = "mqrr c8y-token cache v1";
 
 /// The cached token, if the file is ours, for the same broker and prefix,
 /// and decodes; anything else is ignored (and replaced on the next write).
+/// A cache file is a JWT of a few KiB in JSON: reading stops at 64 KiB, and
+/// a larger file is not ours (`--cache /dev/zero` must not read forever).
 fn read_cache(path: &Path, broker: &str, topic: &str) -> Option<Token> {
-    parse_cache(&std::fs::read(path).ok()?, broker, topic)
+    use std::io::Read;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64 * 1024).read_to_end(&mut text))
+        .ok()?;
+    parse_cache(&text, broker, topic)
 }
 
 /// The token in the text of a cache file, if it is ours, for `broker` and
