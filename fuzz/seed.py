@@ -159,6 +159,33 @@ def jwt(claims):
     return b64(b'{"alg":"RS256"}') + b"." + b64(claims.encode()) + b".sig"
 
 
+def write_dictionary():
+    """fuzz/seeds/options.dict: every option of src/cli/*.rs (clap derive:
+    `long` is the field name in kebab-case unless given), the subcommand
+    names and the value words clap knows, for libFuzzer's -dict."""
+    words = set(COMMANDS) - {None}
+    for path in sorted(os.listdir(os.path.join(ROOT, "src", "cli"))):
+        with open(os.path.join(ROOT, "src", "cli", path), encoding="utf-8") as f:
+            text = f.read()
+        for attr, field in re.findall(r"#\[arg\(((?:[^()]|\([^()]*\))*)\)\]\s*(?:#\[[^\]]*\]\s*)*pub (\w+):", text):
+            m = re.search(r'\blong\s*=\s*"([^"]+)"', attr)
+            if m:
+                words.add("--" + m.group(1))
+            elif re.search(r"\blong\b", attr):
+                words.add("--" + field.replace("_", "-"))
+            m = re.search(r"short\s*=\s*'(.)'", attr)
+            if m:
+                words.add("-" + m.group(1))
+            for alias in re.findall(r'alias\s*=\s*"([^"]+)"', attr):
+                words.add("--" + alias)
+        for value in re.findall(r'#\[value\(name\s*=\s*"([^"]+)"', text):
+            words.add(value)
+    words.update(["publish", "connect", "subscribe", "will", "user-property", "auto", "5", "311", "/dev/zero"])
+    with open(os.path.join(OUT, "options.dict"), "w") as f:
+        for w in sorted(words):
+            f.write(json.dumps(w) + "\n")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     strings, lists = set(), []
@@ -242,7 +269,8 @@ def main():
     write("format", b"%J\0t\0\0" + b'{"a":[1,2.50,"x"]}')
     for claims in ('{"iss":"t1.example.com","ten":"t1","sub":"d","iat":1700000000,"exp":1700003600}',):
         write("token", (1700000600).to_bytes(8, "little") + jwt(claims))
-    counts = {t: len(os.listdir(os.path.join(OUT, t))) for t in sorted(os.listdir(OUT))}
+    write_dictionary()
+    counts = {t: len(os.listdir(os.path.join(OUT, t))) for t in sorted(os.listdir(OUT)) if os.path.isdir(os.path.join(OUT, t))}
     print("seeds: " + ", ".join(f"{t} {n}" for t, n in counts.items()), file=sys.stderr)
 
 

@@ -88,10 +88,8 @@ fuzz_target!(|data: &[u8]| {
                 String::from_utf8_lossy(&out)
             ),
         };
-        if spec == "%J" {
-            if let Some(payload) = &as_json {
-                assert_eq!(v.get("payload"), Some(payload), "%J changed the payload");
-            }
+        if let (true, Some(payload)) = (spec == "%J", &as_json) {
+            assert_eq!(v.get("payload"), Some(payload), "%J changed the payload");
         }
     }
 });
