@@ -69,9 +69,19 @@ fn usage(msg: impl Into<String>) -> Error {
 }
 
 fn check_readable(option: &str, path: &Path) -> Result<()> {
-    std::fs::File::open(path)
-        .map(drop)
-        .map_err(|e| usage(format!("{option} {}: {e}", path.display())))
+    readable(path).map_err(|e| usage(format!("{option} {}: {e}", path.display())))
+}
+
+/// Whether a file that must exist can be read: it is opened once to find
+/// out. A FIFO is only looked at: opening one blocks until someone writes
+/// to it, and this check runs before the `-W` deadline can apply (issue
+/// #19: `--cafile FIFO` used to hang forever).
+pub(crate) fn readable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::metadata(path)?.file_type().is_fifo() {
+        return Ok(());
+    }
+    std::fs::File::open(path).map(drop)
 }
 
 /// The environment variables of the connection group (spec §2).

@@ -137,9 +137,9 @@ impl TedgeConfig {
         let broken =
             |key: &str, why: String| Error::Usage(format!("{}: {key}: {why}", file.display()));
         let readable = |key: &str, path: &Option<PathBuf>| match path {
-            Some(p) => std::fs::File::open(p)
-                .map(drop)
-                .map_err(|e| broken(key, format!("{}: {e}", p.display()))),
+            Some(p) => {
+                crate::config::readable(p).map_err(|e| broken(key, format!("{}: {e}", p.display())))
+            }
             None => Ok(()),
         };
         fill(&mut c.host, &self.host);

@@ -1,7 +1,9 @@
 //! Files and stdin that never end (`/dev/zero`) are read only as far as they
-//! can matter (issue #19: found while fuzzing every parser of outside
-//! input, which reaches these files through the command line). Each used
-//! to read until memory ran out. Peak memory is measured with GNU time.
+//! can matter, and a file that never opens (a FIFO nobody writes to) does
+//! not hold the deadline (issue #19: found while fuzzing every parser of
+//! outside input, which reaches these files through the command line).
+//! Each end-less file used to be read until memory ran out; peak memory is
+//! measured with GNU time.
 
 mod common;
 
@@ -130,4 +132,52 @@ fn token_cache_that_never_ends_is_ignored() {
     );
     assert_failure(&out, 3, &[&format!("127.0.0.1:{port}")]);
     assert!(kib < 32 * 1024, "peak RSS {kib} KiB");
+}
+
+/// `--cafile` (and `--cert`/`--key`) naming a FIFO with no writer: opening
+/// it to check it blocked before the deadline could apply, forever. Now a
+/// silent server still ends the run at `-W` with 27.
+#[test]
+fn certificate_file_that_is_a_fifo_does_not_hold_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ca.pem");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let fifo = fifo.to_str().unwrap();
+    // Accepts and holds connections without a byte of MQTT (or TLS).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    for files in [
+        &["--cafile", fifo][..],
+        &["--cert", fifo, "--key", fifo, "--insecure"][..],
+    ] {
+        let (out, elapsed) = run_timed(
+            mqrr()
+                .args(files)
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-t",
+                    "a",
+                    "-e",
+                    "b",
+                    "-W",
+                    "1s",
+                ])
+                .timeout(Duration::from_secs(10)),
+        );
+        assert_failure_in(&format!("{files:?}: "), &out, 27, &[&port]);
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "{files:?}: took {elapsed:?}"
+        );
+    }
 }
