@@ -423,4 +423,9 @@ fn serve_reconnects_after_the_connection_is_cut_and_answers_again() {
     let text = run.stderr_text();
     assert!(text.contains("lost the connection"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
+    let said: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("mqrr: debug:"))
+        .collect();
+    eprintln!("serve said:\n{}", said.join("\n"));
 }
