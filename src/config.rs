@@ -70,9 +70,19 @@ fn usage(msg: impl Into<String>) -> Error {
 }
 
 fn check_readable(option: &str, path: &Path) -> Result<()> {
-    std::fs::File::open(path)
-        .map(drop)
-        .map_err(|e| usage(format!("{option} {}: {e}", path.display())))
+    readable(path).map_err(|e| usage(format!("{option} {}: {e}", path.display())))
+}
+
+/// Whether a file that must exist can be read: it is opened once to find
+/// out. A FIFO is only looked at: opening one blocks until someone writes
+/// to it, and this check runs before the `-W` deadline can apply (issue
+/// #19: `--cafile FIFO` used to hang forever).
+pub(crate) fn readable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::metadata(path)?.file_type().is_fifo() {
+        return Ok(());
+    }
+    std::fs::File::open(path).map(drop)
 }
 
 /// The environment variables of the connection group (spec §2).
@@ -416,8 +426,13 @@ fn check_mqtt_string(what: &str, s: &str) -> Result<()> {
 }
 
 /// The first line of the file, byte for byte (a password is binary data).
+/// Reads no more than the longest password and its line end, so that
+/// `--password-file /dev/zero` ends at once (issue #19).
 fn read_password_file(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path)
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(65_535 + 2).read_to_end(&mut bytes))
         .map_err(|e| usage(format!("--password-file {}: {e}", path.display())))?;
     let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
@@ -750,8 +765,10 @@ impl Payload {
 }
 
 /// MQTT's limit for a whole packet is 256 MiB; the payload can come close.
+pub const MAX_PAYLOAD: usize = 268_435_455;
+
 pub fn check_payload_size(len: usize) -> Result<()> {
-    if len > 268_435_455 {
+    if len > MAX_PAYLOAD {
         return Err(usage("payload larger than MQTT's 256 MiB limit"));
     }
     Ok(())

@@ -39,19 +39,36 @@ pub fn config_path() -> PathBuf {
     dir.join("tedge.toml")
 }
 
+/// Larger files are refused (thin-edge's own is a few KiB): a tedge.toml
+/// that is a link to /dev/zero must not read forever.
+const MAX_FILE: u64 = 1024 * 1024;
+
 /// Reads the file; `Ok(None)` when there is none.
 pub fn load(path: &Path) -> Result<Option<TedgeConfig>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    use std::io::Read;
+    let mut text = String::new();
+    match std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_string(&mut text)) {
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::Usage(format!("{}: {e}", path.display()))),
-    };
+    }
+    if text.len() as u64 > MAX_FILE {
+        return Err(Error::Usage(format!(
+            "{}: larger than {} KiB",
+            path.display(),
+            MAX_FILE / 1024
+        )));
+    }
     parse(&text)
         .map(Some)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
 }
 
-fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
+/// The settings mqrr takes from the text of a tedge.toml. `Err` is one
+/// line naming the key (`mqtt.client.port: not a port number`) or the TOML
+/// error, without the file name (`load` adds it). Public for the fuzz
+/// targets (fuzz/), which feed it arbitrary text.
+pub fn parse(text: &str) -> std::result::Result<TedgeConfig, String> {
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         e.message()
             .lines()
@@ -128,9 +145,9 @@ impl TedgeConfig {
         let broken =
             |key: &str, why: String| Error::Usage(format!("{}: {key}: {why}", file.display()));
         let readable = |key: &str, path: &Option<PathBuf>| match path {
-            Some(p) => std::fs::File::open(p)
-                .map(drop)
-                .map_err(|e| broken(key, format!("{}: {e}", p.display()))),
+            Some(p) => {
+                crate::config::readable(p).map_err(|e| broken(key, format!("{}: {e}", p.display())))
+            }
             None => Ok(()),
         };
         fill(&mut c.host, &self.host);

@@ -26,6 +26,11 @@ use crate::error::{Error, Result};
 /// and reads the rest as another line, which is never what was meant).
 const MAX_LINE: usize = 64 * 1024;
 
+/// Files larger than this are refused: an options file is a few lines, and
+/// `-o /dev/zero` must end at once, not read until memory runs out
+/// (issue #19).
+const MAX_FILE: u64 = 1024 * 1024;
+
 /// The options file named on the command line (`-o PATH`, `--options-file
 /// PATH`, `--options-file=PATH`), if any. `short_o` says whether `-o` means
 /// the options file for this command (`c8y-token` and `tedge-cmd` use it
@@ -89,8 +94,18 @@ pub struct FileOption {
 /// Reads `path` into options (unchecked: `merge` checks them against the
 /// command). A missing or unreadable file is a usage error naming it.
 pub fn read(path: &Path) -> Result<Vec<FileOption>> {
-    let text = std::fs::read(path)
+    use std::io::Read;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut text))
         .map_err(|e| Error::Usage(format!("options file {}: {e}", path.display())))?;
+    if text.len() as u64 > MAX_FILE {
+        return Err(Error::Usage(format!(
+            "options file {}: larger than {} KiB",
+            path.display(),
+            MAX_FILE / 1024
+        )));
+    }
     parse(&text).map_err(|e| Error::Usage(format!("options file {}: {e}", path.display())))
 }
 

@@ -310,9 +310,22 @@ const CACHE_KIND: &str = "mqrr c8y-token cache v1";
 
 /// The cached token, if the file is ours, for the same broker and prefix,
 /// and decodes; anything else is ignored (and replaced on the next write).
+/// A cache file is a JWT of a few KiB in JSON: reading stops at 64 KiB, and
+/// a larger file is not ours (`--cache /dev/zero` must not read forever).
 fn read_cache(path: &Path, broker: &str, topic: &str) -> Option<Token> {
-    let text = std::fs::read(path).ok()?;
-    let v: Value = serde_json::from_slice(&text).ok()?;
+    use std::io::Read;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64 * 1024).read_to_end(&mut text))
+        .ok()?;
+    parse_cache(&text, broker, topic)
+}
+
+/// The token in the text of a cache file, if it is ours, for `broker` and
+/// `topic`, and decodes. Public for the fuzz targets (fuzz/): a cache file
+/// is outside input (another program, or a disk error, may have written it).
+pub fn parse_cache(text: &[u8], broker: &str, topic: &str) -> Option<Token> {
+    let v: Value = serde_json::from_slice(text).ok()?;
     if v.get("kind")?.as_str()? != CACHE_KIND
         || v.get("broker")?.as_str()? != broker
         || v.get("topic")?.as_str()? != topic

@@ -67,9 +67,12 @@ pub async fn read_payload(
     std::thread::spawn(move || {
         use std::io::Read;
         let mut buf = Vec::new();
+        // One byte past MQTT's limit is enough to refuse it: `--file
+        // /dev/zero` must not read until memory runs out (issue #19).
+        let limit = crate::config::MAX_PAYLOAD as u64 + 1;
         let read = match path {
-            None => std::io::stdin().lock().read_to_end(&mut buf),
-            Some(p) => std::fs::File::open(p).and_then(|mut f| f.read_to_end(&mut buf)),
+            None => std::io::stdin().lock().take(limit).read_to_end(&mut buf),
+            Some(p) => std::fs::File::open(p).and_then(|f| f.take(limit).read_to_end(&mut buf)),
         };
         let _ = tx.send(read.map(|_| buf));
     });

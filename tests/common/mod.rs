@@ -22,6 +22,7 @@ use paho_mqtt as mqtt;
 
 pub mod chaos;
 pub mod fake_broker;
+pub mod proxy;
 
 /// Variables that would change what mqrr connects to; no test inherits them.
 const AMBIENT_ENV: [&str; 6] = [
