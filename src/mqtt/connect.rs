@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::paho::{self, Client, ConnectOptions, Failed, Tap};
+use super::paho::{self, Client, ConnectOptions, Events, Failed, Tap};
 use super::properties::{Property, id};
 use super::reason;
 use super::session::{Limits, Session, finish, trace};
@@ -99,9 +99,17 @@ pub async fn connect_tapped(
         // A fresh client: the refused one may still be closing its socket
         // (a reused handle failed 3 connects in 100 on rumqttd, issue #18).
         let tap = client.take_tap();
-        (client, events) = create(tap)?;
         options = connect_options(settings, V311);
-        result = attempt(&client, &options, deadline).await;
+        result = match start_apart(settings, tap, &options, deadline).await? {
+            Some((c, e, completion)) => {
+                (client, events) = (c, e);
+                match completion {
+                    Ok(completion) => finish_attempt(completion, deadline).await,
+                    Err(f) => Err(Some(f)),
+                }
+            }
+            None => Err(None),
+        };
     }
     let done = match result {
         Ok(done) => done,
@@ -252,18 +260,86 @@ async fn attempt(
     options: &ConnectOptions,
     deadline: Option<Instant>,
 ) -> std::result::Result<paho::Done, Option<Failed>> {
+    let completion = client
+        .connect(&paho_timeout(options, deadline))
+        .map_err(Some)?;
+    finish_attempt(completion, deadline).await
+}
+
+/// `options` with Paho's connect timeout set from `deadline`: Paho counts
+/// whole seconds; the tokio deadline mqrr waits with is exact.
+fn paho_timeout(options: &ConnectOptions, deadline: Option<Instant>) -> ConnectOptions {
     let mut options = options.clone();
     if let Some(d) = deadline {
-        // Paho counts whole seconds; the tokio deadline below is exact.
         let left = d.saturating_duration_since(Instant::now()).as_secs() + 1;
         options.timeout_s = i32::try_from(left)
             .unwrap_or(NO_DEADLINE_S)
             .min(NO_DEADLINE_S);
     }
-    let completion = client.connect(&options).map_err(Some)?;
+    options
+}
+
+async fn finish_attempt(
+    completion: paho::Completion,
+    deadline: Option<Instant>,
+) -> std::result::Result<paho::Done, Option<Failed>> {
     match finish(completion, deadline).await {
         None => Err(None),
         Some(r) => r.map_err(Some),
+    }
+}
+
+/// A client and its CONNECT started, as for the 3.1.1 attempt of `-V
+/// auto`: on a thread of their own, waited for until `deadline` (`None`
+/// when it passed first). The MQTT 5 attempt's Paho threads may still
+/// hold Paho's global lock in a blocking call (a DNS lookup, OpenSSL
+/// opening a `--cafile` that is a FIFO), and every Paho call waits for
+/// that lock: made here, `-W` would wait too. A thread left blocked
+/// never delays the exit (a tokio blocking task would: dropping the
+/// runtime waits for those).
+async fn start_apart(
+    settings: &ConnectionSettings,
+    tap: Option<Tap>,
+    options: &ConnectOptions,
+    deadline: Option<Instant>,
+) -> Result<
+    Option<(
+        Client,
+        Events,
+        std::result::Result<paho::Completion, Failed>,
+    )>,
+> {
+    let (uri, id) = (settings.uri.clone(), settings.client_id.clone());
+    let disconnect = settings.properties.disconnect.clone();
+    let options = paho_timeout(options, deadline);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("mqrr-connect".into())
+        .spawn(move || {
+            let started = Client::create(&uri, &id, tap, &disconnect).map(|(client, events)| {
+                let completion = client.connect(&options);
+                (client, events, completion)
+            });
+            let _ = tx.send(started);
+        })
+        .map_err(|e| Error::Runtime(format!("cannot start a thread: {e}")))?;
+    let started = match deadline {
+        Some(d) => match tokio::time::timeout_at(d, rx).await {
+            Ok(r) => r,
+            Err(_) => return Ok(None),
+        },
+        None => rx.await,
+    };
+    match started {
+        Ok(Ok(started)) => Ok(Some(started)),
+        Ok(Err(f)) => Err(Error::Usage(format!(
+            "{}: {}",
+            settings.display,
+            f.paho_text()
+        ))),
+        Err(_) => Err(Error::Runtime(
+            "the connecting thread ended without a word".into(),
+        )),
     }
 }
 

@@ -219,6 +219,9 @@ struct Tapped {
 /// A payload buffer larger than this is freed after its message.
 const LARGE_PAYLOAD: usize = 1 << 20;
 
+/// Where a client's events arrive, in order (`Client::create`).
+pub type Events = mpsc::UnboundedReceiver<Event>;
+
 /// One Paho C asynchronous client.
 pub struct Client {
     handle: ffi::MQTTAsync,
@@ -745,7 +748,7 @@ impl Client {
         client_id: &str,
         tap: Option<Tap>,
         disconnect_properties: &[Property],
-    ) -> Result<(Client, mpsc::UnboundedReceiver<Event>), Failed> {
+    ) -> Result<(Client, Events), Failed> {
         global_init();
         if uri.starts_with("ssl://") || uri.starts_with("wss://") {
             // OpenSSL as Paho would initialise it on first use, but without
