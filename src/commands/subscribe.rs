@@ -113,10 +113,12 @@ impl Settings {
         )?;
         let output =
             OutputStyle::from_args(a.verbose, a.no_newline, a.format.as_deref(), a.pretty)?;
-        // A persistent session's queue read with -C: Paho C acknowledges
-        // every QoS 1/2 message it reads, also those after the N-th, which
-        // are then gone from the session. One message in flight at a time
-        // (MQTT 5 Receive Maximum 1) leaves at most a race's worth of them.
+        // A persistent session's queue read with -C: messages after the
+        // N-th stay in the session (patches/0005 of paho-mqtt-sys), but the
+        // N-th's PUBACK may wait behind a SUBSCRIBE still being written when
+        // the DISCONNECT closes the socket, and the message comes again.
+        // One message in flight at a time (MQTT 5 Receive Maximum 1) keeps
+        // that window small.
         let persistent = !conn.clean || conn.session_expiry.is_some_and(|e| e > 0);
         let receive_maximum_given = conn
             .properties
@@ -281,9 +283,10 @@ pub async fn run(s: &Settings, start: Instant) -> Result<()> {
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
     let subscribed = stream.subscribed;
-    // What arrives until the DISCONNECT is still printed (a -C reached
-    // stops the tap by itself): Paho acknowledges it either way, and a
-    // persistent session would lose it unprinted.
+    // What arrives until the DISCONNECT is asked for is still printed (a
+    // -C reached stops the tap by itself): Paho has acknowledged it, and a
+    // persistent session would lose it unprinted. What arrives after is
+    // neither delivered nor acknowledged (patches/0005 of paho-mqtt-sys).
     session.disconnect(DISCONNECT_BOUND).await;
     shared.over.store(true, Ordering::SeqCst);
 

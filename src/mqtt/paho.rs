@@ -201,11 +201,10 @@ pub type Tap = Box<dyn FnMut(&Message) -> Flow + Send>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
     Continue,
-    /// It wants nothing more: DISCONNECT (reason 0) now. Paho acknowledges
-    /// each QoS 1/2 PUBLISH it reads, so every message read after this one
-    /// would be taken from a persistent session and lost; starting the
-    /// DISCONNECT inside the callback gives the broker as little time as
-    /// Paho allows to send more.
+    /// It wants nothing more: DISCONNECT (reason 0) now. From that call on
+    /// Paho neither delivers nor acknowledges a PUBLISH (patches/0005 of
+    /// paho-mqtt-sys), so what the broker sends meanwhile stays in a
+    /// persistent session instead of being acknowledged and dropped.
     Disconnect,
 }
 
