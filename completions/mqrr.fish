@@ -68,7 +68,7 @@ strict\t''
 off\t''"
 complete -c mqrr -n "__fish_mqrr_needs_command" -l user-property -d 'MQTT 5 user property on the request (repeatable)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -l inflight -d 'Requests awaiting their response at once (MQTT 5; never more than the broker\'s Receive Maximum); MQTT 3.1.1 and --correlation off send one at a time' -r
-complete -c mqrr -n "__fish_mqrr_needs_command" -s F -l format -d 'Print each response through this format, as mosquitto_sub -F' -r
+complete -c mqrr -n "__fish_mqrr_needs_command" -s F -l format -d 'Print each message through this format, as mosquitto_sub -F (request mode: each response)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s j -l json -d 'Match and print only this RFC 6901 JSON pointer, e.g. /data/0/value (strings print unquoted)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s r -l regex -d 'Match this regex and print capture group 1 (or the whole match)' -r
 complete -c mqrr -n "__fish_mqrr_needs_command" -s f -l fields -d 'Print only these fields, as cut -f: N, N-, N-M, -M, comma lists' -r
@@ -95,7 +95,7 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -l pretty -d 'Lay out %j and %J 
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
-complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "sub" -d 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
+complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "sub" -d 'How each message is printed, when not as its payload'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "pub" -d 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l prefix -d 'Bridge topic prefix [default: c8y.bridge.topic_prefix from tedge.toml, else c8y]' -r
@@ -261,7 +261,7 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s C -l count -d 'Exit 0 
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s W -l timeout -d 'Deadline for the whole run, connecting included: 5 (seconds), 500ms, 1m30s; 0 for none [default: none]' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l random-filter -d 'Print each message with this chance, in percent (mosquitto_sub\'s --random-filter; skipped messages still count for -C)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l settle -d 'With --retained-only: how long to wait after the SUBACK, and after each retained message, for more' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s F -l format -d 'Print each message through this format, as mosquitto_sub -F' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s F -l format -d 'Print each message through this format, as mosquitto_sub -F (request mode: each response)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s j -l json -d 'Print only messages that are JSON with this RFC 6901 pointer, and only its value (strings unquoted)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s r -l regex -d 'Print only messages matching this regex, and only capture group 1 (or the whole match)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s f -l fields -d 'Print only these fields, as cut -f: N, N-, N-M, -M, comma lists' -r

@@ -724,7 +724,12 @@ impl RequestSettings {
             correlation: r.correlation,
             user_properties: r.user_property.clone(),
             extractor,
-            output: OutputStyle::from_args(r.verbose, r.no_newline, r.format.as_deref(), r.pretty)?,
+            output: OutputStyle::from_args(
+                r.verbose,
+                r.no_newline,
+                r.printing.format.as_deref(),
+                r.printing.pretty,
+            )?,
             prefix: None,
         })
     }

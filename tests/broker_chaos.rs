@@ -16,9 +16,8 @@
 
 mod common;
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::chaos::*;
@@ -249,65 +248,20 @@ fn run(case: &Case, debug: bool) -> Result<String, String> {
     }
 }
 
-/// `MQRR_CHAOS_SEEDS`: `N` or `A..B`; by default 300 seeds (100 per mode).
-fn seeds() -> std::ops::Range<u64> {
-    let spec = std::env::var("MQRR_CHAOS_SEEDS").unwrap_or_else(|_| "0..300".into());
-    match spec.split_once("..") {
-        Some((a, b)) => a.parse().unwrap()..b.parse().unwrap(),
-        None => {
-            let n: u64 = spec.parse().unwrap();
-            n..n + 1
-        }
-    }
-}
-
 #[test]
 fn random_broker_behaviour_ends_every_mode_with_a_documented_exit() {
-    let seeds = seeds();
+    // By default 300 seeds, 100 per mode.
+    let seeds = seed_range("MQRR_CHAOS_SEEDS", "0..300");
     let single = seeds.end - seeds.start == 1;
-    let jobs: usize = std::env::var("MQRR_JOBS")
-        .ok()
-        .and_then(|j| j.parse().ok())
-        .unwrap_or(10);
-    let next = Arc::new(AtomicU64::new(seeds.start));
-    let failures = Arc::new(Mutex::new(String::new()));
-    let tally = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
-    let workers: Vec<_> = (0..jobs)
-        .map(|_| {
-            let (next, failures, tally, end) =
-                (next.clone(), failures.clone(), tally.clone(), seeds.end);
-            std::thread::spawn(move || {
-                loop {
-                    let seed = next.fetch_add(1, Ordering::SeqCst);
-                    if seed >= end {
-                        return;
-                    }
-                    let case = case_for(seed);
-                    if single {
-                        eprintln!("seed {seed}: {case:?}");
-                    }
-                    let result = run(&case, single);
-                    let outcome = result.as_ref().map_or("broke a promise", |o| o.as_str());
-                    *tally
-                        .lock()
-                        .unwrap()
-                        .entry(outcome.to_string())
-                        .or_default() += 1;
-                    if let Err(why) = result {
-                        let _ =
-                            writeln!(failures.lock().unwrap(), "seed {seed}: {case:?}\n  {why}\n");
-                        eprintln!("FAIL seed {seed}: {}", why.lines().next().unwrap_or(""));
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    for (outcome, n) in tally.lock().unwrap().iter() {
+    let (failures, tally) = run_seeds(seeds, 10, |seed| {
+        let case = case_for(seed);
+        if single {
+            eprintln!("seed {seed}: {case:?}");
+        }
+        run(&case, single).map_err(|why| format!("{case:?}\n  {why}"))
+    });
+    for (outcome, n) in &tally {
         eprintln!("{n:6} {outcome}");
     }
-    let failures = failures.lock().unwrap();
     assert!(failures.is_empty(), "{failures}");
 }

@@ -24,8 +24,6 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::chaos::*;
@@ -169,58 +167,23 @@ fn reduce(mut steps: Vec<Step>, tries: usize) -> Vec<Step> {
     }
 }
 
-/// `MQRR_SEEDS`: `N` or `A..B`.
-fn seeds() -> std::ops::Range<u64> {
-    let spec = std::env::var("MQRR_SEEDS").unwrap_or_else(|_| "0..200".into());
-    match spec.split_once("..") {
-        Some((a, b)) => a.parse().unwrap()..b.parse().unwrap(),
-        None => {
-            let n: u64 = spec.parse().unwrap();
-            n..n + 1
-        }
-    }
-}
-
 #[test]
 #[ignore = "600 seeds take minutes; run by hand (see the module doc)"]
 fn random_packets_after_a_qos2_request_never_crash_mqrr() {
-    let seeds = seeds();
+    let seeds = seed_range("MQRR_SEEDS", "0..200");
     let single = seeds.end - seeds.start == 1;
-    let jobs: usize = std::env::var("MQRR_JOBS")
-        .ok()
-        .and_then(|j| j.parse().ok())
-        .unwrap_or(2);
-    let next = Arc::new(AtomicU64::new(seeds.start));
-    let failures = Arc::new(Mutex::new(String::new()));
-    let workers: Vec<_> = (0..jobs)
-        .map(|_| {
-            let (next, failures, end) = (next.clone(), failures.clone(), seeds.end);
-            std::thread::spawn(move || {
-                loop {
-                    let seed = next.fetch_add(1, Ordering::SeqCst);
-                    if seed >= end {
-                        return;
-                    }
-                    let steps = steps_for(seed);
-                    if single {
-                        eprintln!("seed {seed}: {steps:?}");
-                    }
-                    if single && std::env::var("MQRR_REDUCE").is_ok() {
-                        eprintln!("minimal: {:?}", reduce(steps.clone(), 3));
-                    }
-                    if let Err(why) = run_seed(&steps, single) {
-                        let mut f = failures.lock().unwrap();
-                        let _ = writeln!(f, "seed {seed}: {steps:?}\n  {why}\n");
-                        eprintln!("FAIL seed {seed}: {}", why.lines().next().unwrap());
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    let failures = failures.lock().unwrap();
+    let (failures, _) = run_seeds(seeds, 2, |seed| {
+        let steps = steps_for(seed);
+        if single {
+            eprintln!("seed {seed}: {steps:?}");
+        }
+        if single && std::env::var("MQRR_REDUCE").is_ok() {
+            eprintln!("minimal: {:?}", reduce(steps.clone(), 3));
+        }
+        run_seed(&steps, single)
+            .map(|()| String::new())
+            .map_err(|why| format!("{steps:?}\n  {why}"))
+    });
     assert!(failures.is_empty(), "{failures}");
 }
 

@@ -12,6 +12,7 @@ mod c8y_token;
 mod connection;
 pub mod mosquitto;
 pub mod options_file;
+mod printing;
 mod publish;
 mod request;
 mod serve;
@@ -20,6 +21,7 @@ mod tedge_cmd;
 
 pub use c8y_token::{C8yTokenArgs, TokenOutput};
 pub use connection::{Connection, Protocol};
+pub use printing::Printing;
 pub use publish::PubArgs;
 pub use request::{Correlation, RequestArgs};
 pub use serve::ServeArgs;

@@ -111,8 +111,12 @@ impl Settings {
             a.fields.as_deref(),
             &a.delimiter,
         )?;
-        let output =
-            OutputStyle::from_args(a.verbose, a.no_newline, a.format.as_deref(), a.pretty)?;
+        let output = OutputStyle::from_args(
+            a.verbose,
+            a.no_newline,
+            a.printing.format.as_deref(),
+            a.printing.pretty,
+        )?;
         // A persistent session's queue read with -C: messages after the
         // N-th stay in the session (patches/0005 of paho-mqtt-sys), but the
         // N-th's PUBACK may wait behind a SUBSCRIBE still being written when

@@ -209,3 +209,60 @@ pub fn play(c: &mut Conn, steps: &[Step], id: u16, correlation: &[u8]) {
         }
     }
 }
+
+/// The seeds a driver runs: the variable `var` as `N` or `A..B`, else
+/// `default` (same form).
+pub fn seed_range(var: &str, default: &str) -> std::ops::Range<u64> {
+    let spec = std::env::var(var).unwrap_or_else(|_| default.into());
+    let parse = |s: &str| {
+        s.parse::<u64>()
+            .unwrap_or_else(|_| panic!("{var}: {spec:?} is not N or A..B"))
+    };
+    match spec.split_once("..") {
+        Some((a, b)) => parse(a)..parse(b),
+        None => parse(&spec)..parse(&spec) + 1,
+    }
+}
+
+/// Runs `one` for every seed of `seeds` on `MQRR_JOBS` threads (default
+/// `jobs`). `one` says how a seed ended (`Ok`: a label to count) or what
+/// went wrong (`Err`); the result is every failure, a paragraph each, and
+/// how many seeds ended with each label.
+pub fn run_seeds(
+    seeds: std::ops::Range<u64>,
+    jobs: usize,
+    one: impl Fn(u64) -> Result<String, String> + Sync,
+) -> (String, std::collections::BTreeMap<String, u64>) {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let jobs = std::env::var("MQRR_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or(jobs);
+    let next = AtomicU64::new(seeds.start);
+    let failures = Mutex::new(String::new());
+    let tally = Mutex::new(std::collections::BTreeMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let seed = next.fetch_add(1, Ordering::SeqCst);
+                    if seed >= seeds.end {
+                        return;
+                    }
+                    let label = match one(seed) {
+                        Ok(label) => label,
+                        Err(why) => {
+                            eprintln!("FAIL seed {seed}: {}", why.lines().next().unwrap_or(""));
+                            let mut f = failures.lock().unwrap();
+                            f.push_str(&format!("seed {seed}: {why}\n\n"));
+                            "failed".to_string()
+                        }
+                    };
+                    *tally.lock().unwrap().entry(label).or_insert(0) += 1;
+                }
+            });
+        }
+    });
+    (failures.into_inner().unwrap(), tally.into_inner().unwrap())
+}
