@@ -117,7 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'mqrr' -ScriptBlock {
             [CompletionResult]::new('c8y-token', 'c8y-token', [CompletionResultType]::ParameterValue, 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer requests: subscribe to FILTER and reply on each request''s response topic with the request payload, a fixed text or a command''s stdout')
             [CompletionResult]::new('tedge-cmd', 'tedge-cmd', [CompletionResultType]::ParameterValue, 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end')
-            [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'How each message is printed, when not as its payload')
+            [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters')
             [CompletionResult]::new('pub', 'pub', [CompletionResultType]::ParameterValue, 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

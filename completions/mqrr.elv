@@ -114,7 +114,7 @@ set edit:completion:arg-completer[mqrr] = {|@words|
             cand c8y-token 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
             cand serve 'Answer requests: subscribe to FILTER and reply on each request''s response topic with the request payload, a fixed text or a command''s stdout'
             cand tedge-cmd 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
-            cand sub 'How each message is printed, when not as its payload'
+            cand sub 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
             cand pub 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust'
             cand help 'Print this message or the help of the given subcommand(s)'
         }

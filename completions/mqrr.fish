@@ -95,7 +95,7 @@ complete -c mqrr -n "__fish_mqrr_needs_command" -l pretty -d 'Lay out %j and %J 
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "c8y-token" -d 'Fetch the Cumulocity JWT over a thin-edge.io bridge (c8y/s/uat → 71,<JWT> on c8y/s/dat)'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "serve" -d 'Answer requests: subscribe to FILTER and reply on each request\'s response topic with the request payload, a fixed text or a command\'s stdout'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "tedge-cmd" -d 'Run a thin-edge.io command (restart, software_list, config_snapshot…) and follow it to its end'
-complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "sub" -d 'How each message is printed, when not as its payload'
+complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "sub" -d 'Subscribe and print the messages, as mosquitto_sub: -C N messages, -W deadline, -F format, and the extraction steps -j/-r/-f as filters'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "pub" -d 'Publish a message, a file, stdin, or each line of stdin: mosquitto_pub with exit codes a script can trust'
 complete -c mqrr -n "__fish_mqrr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand c8y-token" -l prefix -d 'Bridge topic prefix [default: c8y.bridge.topic_prefix from tedge.toml, else c8y]' -r

@@ -3,7 +3,9 @@
 
 use clap::Args;
 
-/// How each message is printed, when not as its payload.
+// How each message is printed, when not as its payload. (A plain comment:
+// clap would take a doc comment here for the about text of the
+// subcommands that flatten it.)
 #[derive(Args, Debug, Clone, Default)]
 pub struct Printing {
     /// Print each message through this format, as mosquitto_sub -F (request mode: each response)
