@@ -38,19 +38,26 @@ fn read_packet(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
     Some((first[0], body))
 }
 
-/// A 3.1.1-only broker as RabbitMQ's MQTT plugin and rumqttd's v4 listener
-/// are: an MQTT 5 CONNECT is answered by closing the connection, without a
-/// CONNACK; a 3.1.1 one is accepted, and everything after it is read and
-/// ignored until the client closes. Serves any number of connections.
-struct ClosesOnMqtt5 {
+/// A broker that answers a CONNECT it does not like by closing the
+/// connection, without a CONNACK, as RabbitMQ's MQTT plugin and rumqttd's
+/// v4 listener do with MQTT 5, and rumqttd and moat-mqtt with a wrong
+/// password. A CONNECT whose protocol level `accepts` is taken (CONNACK 0),
+/// and everything after it is read and ignored until the client closes.
+/// Serves any number of connections.
+struct ClosesOnConnect {
     port: u16,
     accepted_311: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl ClosesOnMqtt5 {
-    fn start() -> ClosesOnMqtt5 {
+impl ClosesOnConnect {
+    /// The 3.1.1-only broker: closes on MQTT 5.
+    fn mqtt311_only() -> ClosesOnConnect {
+        ClosesOnConnect::start(|level| level == 4)
+    }
+
+    fn start(accepts: fn(u8) -> bool) -> ClosesOnConnect {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -71,7 +78,7 @@ impl ClosesOnMqtt5 {
                         return;
                     };
                     // Protocol level: after the 2-byte length and "MQTT".
-                    if first >> 4 != CONNECT || body.get(6) != Some(&4) {
+                    if first >> 4 != CONNECT || !body.get(6).is_some_and(|&l| accepts(l)) {
                         let _ = s.shutdown(Shutdown::Both);
                         return;
                     }
@@ -81,7 +88,7 @@ impl ClosesOnMqtt5 {
                 });
             }
         });
-        ClosesOnMqtt5 {
+        ClosesOnConnect {
             port,
             accepted_311,
             stop,
@@ -90,7 +97,7 @@ impl ClosesOnMqtt5 {
     }
 }
 
-impl Drop for ClosesOnMqtt5 {
+impl Drop for ClosesOnConnect {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
@@ -112,7 +119,7 @@ fn auto_falls_back_to_311_every_time_a_broker_closes_an_mqtt5_connect() {
     // in 120 without the patch, so 1,000 runs (4 s) show it. A QoS 0 `pub`
     // is the shortest exchange.
     const RUNS: usize = 1000;
-    let broker = ClosesOnMqtt5::start();
+    let broker = ClosesOnConnect::mqtt311_only();
     let port = broker.port;
     let workers: Vec<_> = (0..2)
         .map(|w| {
@@ -147,4 +154,33 @@ fn auto_falls_back_to_311_every_time_a_broker_closes_an_mqtt5_connect() {
         failed.len()
     );
     assert_eq!(broker.accepted_311.load(Ordering::SeqCst), RUNS);
+}
+
+#[test]
+fn a_connect_answered_by_closing_the_connection_says_so() {
+    // rumqttd and moat-mqtt close the connection on a wrong password, and
+    // rumqttd's v5 listener on any 3.1.1 CONNECT: exit 3, naming what
+    // happened instead of a bare "connection failed".
+    let broker = ClosesOnConnect::start(|_| false);
+    for version in ["5", "311", "auto"] {
+        let out = mqrr()
+            .arg("pub")
+            .args(broker_args(broker.port))
+            .args([
+                "-V", version, "-u", "u", "-P", "wrong", "-t", "t", "-m", "x",
+            ])
+            .timeout(Duration::from_secs(15))
+            .output()
+            .unwrap();
+        assert_failure_in(
+            &format!("-V {version}: "),
+            &out,
+            3,
+            &[
+                &format!("127.0.0.1:{}", broker.port),
+                "closed the connection without a CONNACK",
+            ],
+        );
+    }
+    assert_eq!(broker.accepted_311.load(Ordering::SeqCst), 0);
 }

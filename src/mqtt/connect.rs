@@ -364,6 +364,12 @@ fn is_tcp_failure(f: &Failed) -> bool {
         .is_some_and(|m| m.contains("TCP/TLS connect failure") || m.contains("connect timeout"))
 }
 
+/// The CONNECT went out and the connection closed before any CONNACK
+/// (Paho C's words for it).
+fn closed_before_connack(f: &Failed) -> bool {
+    f.message.as_deref() == Some("TCP connect completion failure")
+}
+
 fn describe_failure(f: &Failed) -> String {
     match (f.reason, &f.message) {
         (Some(r), _) => reason::describe(r, false, f.reason_string.as_deref()),
@@ -411,6 +417,18 @@ fn connect_error(f: &Failed, s: &ConnectionSettings) -> Error {
         } else {
             "connection refused or unreachable".to_string()
         }
+    } else if closed_before_connack(f) {
+        // RabbitMQ and rumqttd answer an MQTT version they do not speak so,
+        // rumqttd and moat-mqtt a wrong password (issue #18); with TLS 1.3 a
+        // refused client certificate ends the connection only now, too.
+        format!(
+            "it closed the connection without a CONNACK (brokers do so for {}an MQTT version they do not speak, or a login they refuse)",
+            if s.tls.is_some() {
+                "a client certificate they refuse, "
+            } else {
+                ""
+            }
+        )
     } else if s.tls.is_some() {
         "connection failed (TLS handshake or certificate check?)".to_string()
     } else {
