@@ -73,10 +73,10 @@ fn main() {
 /// mosquitto's `Error: …` and exit 1 (spec §11).
 fn usage_error(personality: Option<Tool>, quiet: bool, msg: &str) -> ! {
     match personality {
-        Some(_) => {
-            if !quiet {
-                mqrr::error::stderr_line(format_args!("Error: {}", mqrr::error::sanitize(msg)));
-            }
+        // mosquitto prints its usage errors even with --quiet.
+        Some(tool) => {
+            let msg = mqrr::cli::mosquitto::in_tool_words(tool, msg);
+            mqrr::error::stderr_line(format_args!("Error: {}", mqrr::error::sanitize(&msg)));
             exit(1)
         }
         None => {
