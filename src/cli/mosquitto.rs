@@ -215,6 +215,11 @@ fn read(tool: Tool, args: &[OsString]) -> Result<Vec<Given>, String> {
         }
         out.push(Given { row, values });
         i += 1 + takes;
+        // mosquitto prints its help or version as soon as it reads the
+        // option: what follows is never looked at.
+        if matches!(OPTIONS[row].1, "--help" | "--version") {
+            break;
+        }
     }
     Ok(out)
 }
@@ -248,18 +253,8 @@ pub fn translate(
     read_file: &dyn Fn(&Path) -> Option<Vec<u8>>,
 ) -> Result<Translated, String> {
     let cli = read(tool, args)?;
-    for g in &cli {
-        match OPTIONS[g.row].1 {
-            "--help" => return Ok(Translated::Help(help(tool))),
-            "--version" => {
-                return Ok(Translated::Version(format!(
-                    "{} version 2.0.11 compatible (mqrr {})",
-                    tool.name(),
-                    env!("CARGO_PKG_VERSION")
-                )));
-            }
-            _ => {}
-        }
+    if let Some(done) = help_or_version(tool, &cli) {
+        return Ok(done);
     }
     if cli.iter().filter(|g| OPTIONS[g.row].0 == "-o").count() > 1 {
         return Err("Duplicate -o argument given.".into());
@@ -277,6 +272,9 @@ pub fn translate(
                 .collect()
         }
     };
+    if let Some(done) = help_or_version(tool, &file) {
+        return Ok(done);
+    }
     // The file comes first and the command line after it, so the command
     // line wins wherever the last option wins (below); a payload option of
     // the command line replaces the file's payload option.
@@ -288,6 +286,20 @@ pub fn translate(
         .collect();
     all.extend(cli);
     emit(tool, all)
+}
+
+/// `--help` or `--version`, if given: mosquitto's clients print them and
+/// stop, whatever else the command line says.
+fn help_or_version(tool: Tool, given: &[Given]) -> Option<Translated> {
+    given.iter().find_map(|g| match OPTIONS[g.row].1 {
+        "--help" => Some(Translated::Help(help(tool))),
+        "--version" => Some(Translated::Version(format!(
+            "{} version 2.0.11 compatible (mqrr {})",
+            tool.name(),
+            env!("CARGO_PKG_VERSION")
+        ))),
+        _ => None,
+    })
 }
 
 /// Where the broker is, read the way mosquitto reads it: `-h`, `-p`,
@@ -998,6 +1010,20 @@ mod tests {
         );
         assert!(
             matches!(translate(Tool::Sub, &os(&["--version"]), &lookup, &read), Ok(Translated::Version(v)) if v.starts_with("mosquitto_sub version 2.0.11"))
+        );
+        // They end the parse where they stand, as in mosquitto.
+        assert!(matches!(
+            translate(
+                Tool::Rr,
+                &os(&["-q", "1", "--help", "--bogus"]),
+                &lookup,
+                &read
+            ),
+            Ok(Translated::Help(_))
+        ));
+        assert_eq!(
+            translate(Tool::Rr, &os(&["--bogus", "--help"]), &lookup, &read),
+            Err("Unknown option '--bogus'.".to_string())
         );
     }
 
