@@ -392,8 +392,29 @@ fn emit(tool: Tool, given: Vec<Given>) -> Result<Translated, String> {
             }
             To::Special => match name(g.row) {
                 "-D" => {
+                    // mosquitto reads the packet and the property name in
+                    // any case (-D Publish Content-Type).
+                    let mut values = g.values.clone();
+                    for word in values.iter_mut().take(2) {
+                        *word = word.to_ascii_lowercase();
+                    }
+                    if tool == Tool::Rr && values[0] == "publish" {
+                        match values[1].to_str() {
+                            // mosquitto_rr sends -e as the Response Topic.
+                            Some("response-topic") => {
+                                return Err("Duplicate response topic: mosquitto_rr sends -e as \
+                                            the response topic (-D publish response-topic)."
+                                    .into());
+                            }
+                            // The user's own Correlation Data, sent as given
+                            // and not checked, as mosquitto_rr does; mqrr's
+                            // would be a second one.
+                            Some("correlation-data") => out.push("--correlation=off".into()),
+                            _ => {}
+                        }
+                    }
                     out.push("-D".into());
-                    out.extend(g.values.iter().cloned());
+                    out.extend(values);
                 }
                 "-k" => {
                     let k = value();
@@ -451,7 +472,7 @@ fn emit(tool: Tool, given: Vec<Given>) -> Result<Translated, String> {
         (Tool::Rr, None) => push(&mut out, "--timeout", &["0".into()]),
         _ => {}
     }
-    let tls = out.iter().any(|a| {
+    let mut tls = out.iter().any(|a| {
         a.to_str().is_some_and(|a| {
             ["--cafile=", "--capath=", "--cert=", "--psk="]
                 .iter()
@@ -459,6 +480,17 @@ fn emit(tool: Tool, given: Vec<Given>) -> Result<Translated, String> {
                 || a == "--tls-use-os-certs"
         })
     });
+    // mosquitto speaks TLS to port 8883 (with the system's certificates
+    // when no other TLS option says whom to trust).
+    if !tls && address.port.as_ref().is_some_and(|p| p == "8883") {
+        out.push("--tls-use-os-certs".into());
+        tls = true;
+    }
+    // The default address is mosquitto's, localhost, not whatever MQRR_HOST
+    // or MQRR_URL say: a mosquitto script does not follow mqrr's settings.
+    if address.host.is_none() {
+        address.host = Some("localhost".into());
+    }
     if ws {
         out.push(websockets(address, tls)?);
     } else {
@@ -791,7 +823,8 @@ mod tests {
                 "--response-topic=b",
                 "--file=req.bin",
                 "--protocol=5",
-                "--timeout=0"
+                "--timeout=0",
+                "--host=localhost"
             ]
         );
         assert_eq!(
@@ -806,7 +839,8 @@ mod tests {
                 "--response-topic=b",
                 "--message=",
                 "--protocol=311",
-                "--timeout=3"
+                "--timeout=3",
+                "--host=localhost"
             ]
         );
     }
@@ -822,7 +856,8 @@ mod tests {
                 "--message=x",
                 "--password=s",
                 "--username=u",
-                "--protocol=311"
+                "--protocol=311",
+                "--host=localhost"
             ]
         );
         assert_eq!(
@@ -841,7 +876,8 @@ mod tests {
                 "user-property",
                 "k",
                 "v",
-                "--protocol=5"
+                "--protocol=5",
+                "--host=localhost"
             ]
         );
         assert_eq!(
@@ -853,7 +889,8 @@ mod tests {
                 "--topic=b",
                 "--protocol=311",
                 "--timeout=2",
-                "--timeout-fails"
+                "--timeout-fails",
+                "--host=localhost"
             ]
         );
     }
@@ -939,7 +976,8 @@ mod tests {
                 "sub",
                 "--topic=file",
                 "--topic=cli",
-                "--protocol=311"
+                "--protocol=311",
+                "--host=localhost"
             ]
         );
         // A bad line is mosquitto's error, saying where.
@@ -1070,7 +1108,8 @@ mod tests {
                 "--filter-out=d",
                 "--verbose",
                 "--count=2",
-                "--protocol=311"
+                "--protocol=311",
+                "--host=localhost"
             ]
         );
         // Two payload options are mosquitto's error, even the same twice.
@@ -1099,7 +1138,14 @@ mod tests {
                 ]
             )
             .unwrap(),
-            ["mqrr", "pub", "--topic=x", "--stdin-line", "--protocol=311"]
+            [
+                "mqrr",
+                "pub",
+                "--topic=x",
+                "--stdin-line",
+                "--protocol=311",
+                "--host=localhost"
+            ]
         );
         assert_eq!(
             run(Tool::Pub, &["-t", "x", "-n", "-x", "60", "-V", "5"]).unwrap(),
@@ -1109,7 +1155,8 @@ mod tests {
                 "--topic=x",
                 "--null-message",
                 "--session-expiry=60",
-                "--protocol=5"
+                "--protocol=5",
+                "--host=localhost"
             ]
         );
     }
@@ -1266,5 +1313,61 @@ mod tests {
             in_tool_words(Tool::Pub, "invalid value 'x' for '--session-expiry <SECS>'"),
             "invalid value 'x' for '-x'"
         );
+    }
+
+    #[test]
+    fn port_8883_speaks_tls_as_in_mosquitto() {
+        let got = run(Tool::Pub, &["-p", "8883", "-t", "a", "-n"]).unwrap();
+        assert!(got.contains(&"--tls-use-os-certs".to_string()), "{got:?}");
+        let got = run(
+            Tool::Pub,
+            &["-L", "mqtt://b:8883/a", "-n", "--cafile", "ca.pem"],
+        )
+        .unwrap();
+        assert!(!got.contains(&"--tls-use-os-certs".to_string()), "{got:?}");
+        let got = run(Tool::Pub, &["-p", "1884", "-t", "a", "-n"]).unwrap();
+        assert!(!got.iter().any(|a| a.starts_with("--tls")), "{got:?}");
+    }
+
+    #[test]
+    fn rr_s_own_response_topic_and_correlation_data_properties() {
+        assert!(
+            run(
+                Tool::Rr,
+                &[
+                    "-t",
+                    "a",
+                    "-e",
+                    "b",
+                    "-n",
+                    "-D",
+                    "publish",
+                    "response-topic",
+                    "c"
+                ]
+            )
+            .unwrap_err()
+            .starts_with("Duplicate response topic")
+        );
+        let got = run(
+            Tool::Rr,
+            &[
+                "-t",
+                "a",
+                "-e",
+                "b",
+                "-n",
+                "-D",
+                "Publish",
+                "Correlation-Data",
+                "xY",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            got[4..8],
+            ["--correlation=off", "-D", "publish", "correlation-data"]
+        );
+        assert_eq!(got[8], "xY");
     }
 }
