@@ -492,37 +492,16 @@ fn mosquitto_rr_options_print_what_mosquitto_rr_prints() {
     let _responder = rr_responder(broker.port);
     let links = Links::new();
     let url = "mqtt://127.0.0.1:{port}/rq/a";
+    #[rustfmt::skip]
     let cases: &[&[&str]] = &[
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello"],
-        &[
-            "-t", "rq/a", "-e", "rs/a", "-m", "hello", "-q", "1", "-F", "%q %p",
-        ],
-        &[
-            "-t", "rq/a", "-e", "rs/a", "-m", "hello", "-q", "2", "-F", "%q %p",
-        ],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-q", "1", "-F", "%q %p"],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-q", "2", "-F", "%q %p"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-v"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-N"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-v", "-N"],
-        &[
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "-m",
-            "-dash",
-            "-F",
-            "%t|%p|%l|%q|%r|%x|%X|%%|@@",
-        ],
-        &[
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "-m",
-            "hello",
-            "-F",
-            "[%-12p|%5l|%.4t|%05l]\\t.",
-        ],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "-dash", "-F", "%t|%p|%l|%q|%r|%x|%X|%%|@@"],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-F", "[%-12p|%5l|%.4t|%05l]\\t."],
         &["-t", "rq/a", "-e", "rs/a", "-n", "-F", "[%p]"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "", "-F", "[%p]"],
         // The protocol, every spelling (mosquitto_rr's default is MQTT 5).
@@ -532,119 +511,37 @@ fn mosquitto_rr_options_print_what_mosquitto_rr_prints() {
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-V", "mqttv311"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-V", "31"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-V", "mqttv31"],
-        // -D: the request's properties reach the responder.
-        &[
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "-m",
-            "hello",
-            "-D",
-            "publish",
-            "user-property",
-            "k",
-            "v",
-            "-D",
-            "publish",
-            "content-type",
-            "text/x",
-        ],
-        &[
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "-m",
-            "hello",
-            "-D",
-            "connect",
-            "user-property",
-            "a",
-            "b",
-            "-D",
-            "subscribe",
-            "user-property",
-            "c",
-            "d",
-        ],
+        // -D: the request's properties reach the responder; names in any case.
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-D", "publish", "user-property", "k", "v",
+          "-D", "publish", "content-type", "text/x"],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-D", "Publish", "Content-Type", "Text/X"],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-D", "connect", "user-property", "a", "b",
+          "-D", "subscribe", "user-property", "c", "d"],
+        // mosquitto_rr sends these bytes as Correlation Data and checks nothing.
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-D", "publish", "correlation-data", "abc"],
         // Session, id, keepalive.
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-x", "30"],
-        &[
-            "-t", "rq/a", "-e", "rs/a", "-m", "hello", "-c", "-i", "{id}",
-        ],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-c", "-i", "{id}"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-i", "{id}"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "--id", "{id}"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-I", "pfx-"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-k", "30"],
-        &[
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "-m",
-            "hello",
-            "--keepalive",
-            "7",
-        ],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "--keepalive", "7"],
         // No effect in mosquitto_rr 2.0; mqrr never takes a retained answer.
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-R"],
-        &[
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "-m",
-            "hello",
-            "--retain-as-published",
-        ],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "--retain-as-published"],
         // A deadline that is not reached; one that is.
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-W", "10"],
         &["-t", "nobody/a", "-e", "nobody/b", "-m", "hello", "-W", "1"],
         // The last of an option given twice wins.
-        &[
-            "-t", "rq/x", "-t", "rq/a", "-e", "rs/a", "-m", "hello", "-q", "2", "-q", "1", "-F",
-            "%q %p",
-        ],
-        &[
-            "-t", "rq/a", "-e", "rs/a", "-m", "hello", "-v", "-v", "-k", "10", "-k", "20",
-        ],
+        &["-t", "rq/x", "-t", "rq/a", "-e", "rs/a", "-m", "hello", "-q", "2", "-q", "1", "-F", "%q %p"],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-v", "-v", "-k", "10", "-k", "20"],
         // -L: host, port and the request topic from a URL.
         &["-L", url, "-e", "rs/a", "-m", "via url"],
-        &[
-            "-h",
-            "nowhere.invalid",
-            "-L",
-            url,
-            "-e",
-            "rs/a",
-            "-m",
-            "url wins",
-        ],
-        &[
-            "--quiet",
-            "--nodelay",
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "--message",
-            "long forms",
-        ],
-        &[
-            "--will-topic",
-            "rq/will",
-            "--will-payload",
-            "w",
-            "--will-qos",
-            "1",
-            "-t",
-            "rq/a",
-            "-e",
-            "rs/a",
-            "-m",
-            "hello",
-        ],
+        &["-h", "nowhere.invalid", "-L", url, "-e", "rs/a", "-m", "url wins"],
+        &["--quiet", "--nodelay", "-t", "rq/a", "-e", "rs/a", "--message", "long forms"],
+        &["--will-topic", "rq/will", "--will-payload", "w", "--will-qos", "1",
+          "-t", "rq/a", "-e", "rs/a", "-m", "hello"],
     ];
     for (i, args) in cases.iter().enumerate() {
         let what = format!("mosquitto_rr {args:?}");
@@ -839,6 +736,8 @@ fn mosquitto_pub_options_publish_what_mosquitto_pub_publishes() {
             "-D", "publish", "correlation-data", "abc",
         ], b""),
         (&["-t", "pb/d", "-m", "props", "--property", "connect", "user-property", "a", "b"], b""),
+        // Packet and property names in any case.
+        (&["-t", "pb/d", "-m", "props", "-D", "Publish", "Content-Type", "Text/X"], b""),
         // The protocol, every spelling (mosquitto_pub's default is 3.1.1).
         (&["-t", "pb/v", "-m", "v", "-V", "5"], b""),
         (&["-t", "pb/v", "-m", "v", "-V", "mqttv5", "-q", "2"], b""),
@@ -1971,6 +1870,7 @@ fn bad_command_lines_exit_1_naming_the_option_on_both() {
         (Tool::Pub, &["-t", "a", "-m", "x", "-D", "publish", "bogus-prop", "x"], "property name", "bogus-prop"),
         (Tool::Pub, &["-t", "a", "-m", "x", "-D", "connect", "content-type", "x"], "not allowed for connect", "content-type"),
         (Tool::Pub, &["-t", "a", "-m", "x", "-D", "publish", "payload-format-indicator", "256"], "out of range", "payload-format-indicator"),
+        (Tool::Rr, &["-t", "a", "-e", "b", "-m", "x", "-D", "publish", "response-topic", "c"], "Duplicate response topic", "Duplicate response topic"),
         // -F.
         (Tool::Sub, &["-t", "a", "-F", "%z"], "'z'", "%z"),
         (Tool::Sub, &["-t", "a", "-F", "%"], "Incomplete format specifier", "-F"),
@@ -2040,4 +1940,105 @@ fn help_and_version_exit_1_on_stdout_as_mosquitto_s_do() {
         assert!(help.text().contains(option), "{option}: {}", help.text());
     }
     assert!(!help.text().contains("--retained-only"), "{}", help.text());
+}
+
+// ---------------------------------------------------------------------------
+// The address: mosquitto's defaults, not mqrr's environment; TLS on 8883
+// ---------------------------------------------------------------------------
+
+#[test]
+fn mqrr_s_environment_does_not_redirect_a_mosquitto_command_line() {
+    let broker = Broker::logging();
+    let mut recorder = Recorder::start(broker.port, "env");
+    let links = Links::new();
+    // No -h: mosquitto's default host, localhost, whatever MQRR_HOST or
+    // MQRR_URL say.
+    let port = broker.port.to_string();
+    for side in SIDES {
+        let ran = Running::start(
+            links
+                .command(side, Tool::Pub)
+                .env("MQRR_HOST", "nowhere.invalid")
+                .env("MQRR_URL", "mqtt://nowhere.invalid:1")
+                .args(["-p", &port, "-t", "env/x", "-m", side_tag(side)]),
+            b"",
+        )
+        .finish("MQRR_HOST set");
+        assert_eq!(ran.code, Some(0), "{side:?}: {ran:?}");
+        let sent: Vec<Vec<u8>> = recorder.take().into_iter().map(|r| r.payload).collect();
+        assert_eq!(sent, [side_tag(side).as_bytes().to_vec()], "{side:?}");
+    }
+}
+
+#[test]
+fn port_8883_speaks_tls_with_the_system_s_certificates_as_in_mosquitto() {
+    // mosquitto turns TLS on for port 8883 (with the system's trust store
+    // when no --cafile says whom to trust). The test needs that very port,
+    // and says so when another process holds it. The system store is this
+    // test's CA, through OpenSSL's SSL_CERT_FILE (both tools use OpenSSL).
+    if std::net::TcpListener::bind("127.0.0.1:8883").is_err() {
+        eprintln!("port 8883 is in use: skipping the TLS-on-8883 side by side");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "personalities test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    leaf.distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(d.join("server.pem"), cert.pem()).unwrap();
+    std::fs::write(d.join("server.key"), key.serialize_pem()).unwrap();
+    let broker = Broker::with_config(&format!(
+        "allow_anonymous true\nuser root\n\
+         listener 8883 127.0.0.1\ncafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n",
+        d = d.display()
+    ));
+    assert!(
+        listening(8883, Duration::from_secs(10)),
+        "no TLS listener on 8883"
+    );
+    let mut recorder = Recorder::start(broker.port, "tls");
+    let links = Links::new();
+    for args in [
+        &[
+            "-h",
+            "localhost",
+            "-p",
+            "8883",
+            "-t",
+            "tls/p",
+            "-m",
+            "over TLS",
+        ][..],
+        &["-L", "mqtt://localhost:8883/tls/url", "-m", "over TLS"],
+    ] {
+        let mut sent = Vec::new();
+        for side in SIDES {
+            let ran = Running::start(
+                links
+                    .command(side, Tool::Pub)
+                    .env("SSL_CERT_FILE", d.join("ca.pem"))
+                    .args(args),
+                b"",
+            )
+            .finish("8883");
+            assert_eq!(ran.code, Some(0), "{side:?} {args:?}: {ran:?}");
+            sent.push(recorder.take());
+        }
+        assert_eq!(sent[0].len(), 1, "{args:?}: {sent:?}");
+        assert_eq!(sent[1], sent[0], "{args:?} (left mqrr, right mosquitto)");
+    }
 }
