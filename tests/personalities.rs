@@ -2042,3 +2042,41 @@ fn port_8883_speaks_tls_with_the_system_s_certificates_as_in_mosquitto() {
         assert_eq!(sent[1], sent[0], "{args:?} (left mqrr, right mosquitto)");
     }
 }
+
+#[test]
+fn unix_sockets_by_unix_or_port_0_as_in_mosquitto() {
+    let broker = Broker::with_config(
+        "allow_anonymous true\nuser root\nlog_dest file {dir}/log\nlog_type all\nlistener 0 {dir}/mqtt.sock\n",
+    );
+    let sock = broker.path("mqtt.sock");
+    assert!(
+        wait_until(Duration::from_secs(10), || sock.exists()),
+        "no {sock:?}"
+    );
+    let sock = sock.to_str().unwrap();
+    let mut recorder = Recorder::start(broker.port, "ux");
+    let links = Links::new();
+    for args in [
+        &["--unix", sock, "-t", "ux/a", "-m", "unix"][..],
+        &["-h", sock, "-p", "0", "-t", "ux/b", "-m", "port 0"],
+        &[
+            "-h",
+            "nowhere.invalid",
+            "--unix",
+            sock,
+            "-t",
+            "ux/c",
+            "-m",
+            "last wins",
+        ],
+    ] {
+        let mut sent = Vec::new();
+        for side in SIDES {
+            let ran = Running::start(links.command(side, Tool::Pub).args(args), b"").finish("unix");
+            assert_eq!(ran.code, Some(0), "{side:?} {args:?}: {ran:?}");
+            sent.push(recorder.take());
+        }
+        assert_eq!(sent[0].len(), 1, "{args:?}: {sent:?}");
+        assert_eq!(sent[1], sent[0], "{args:?} (left mqrr, right mosquitto)");
+    }
+}
