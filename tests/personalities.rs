@@ -1970,17 +1970,9 @@ fn mqrr_s_environment_does_not_redirect_a_mosquitto_command_line() {
     }
 }
 
-#[test]
-fn port_8883_speaks_tls_with_the_system_s_certificates_as_in_mosquitto() {
-    // mosquitto turns TLS on for port 8883 (with the system's trust store
-    // when no --cafile says whom to trust). The test needs that very port,
-    // and says so when another process holds it. The system store is this
-    // test's CA, through OpenSSL's SSL_CERT_FILE (both tools use OpenSSL).
-    if std::net::TcpListener::bind("127.0.0.1:8883").is_err() {
-        eprintln!("port 8883 is in use: skipping the TLS-on-8883 side by side");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+/// A test CA, and a `localhost` certificate it signed, in `dir`
+/// (`ca.pem`, `server.pem`, `server.key`).
+fn test_ca(dir: &std::path::Path) {
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
@@ -1997,48 +1989,87 @@ fn port_8883_speaks_tls_with_the_system_s_certificates_as_in_mosquitto() {
         .push(rcgen::DnType::CommonName, "localhost");
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = leaf.signed_by(&key, &ca).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+}
+
+#[test]
+fn tls_options_connect_as_with_mosquitto_and_port_8883_speaks_tls() {
+    let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(d.join("server.pem"), cert.pem()).unwrap();
-    std::fs::write(d.join("server.key"), key.serialize_pem()).unwrap();
+    test_ca(d);
+    let tls = |port: u16| {
+        format!(
+            "listener {port} 127.0.0.1\ncafile {d}/ca.pem\ncertfile {d}/server.pem\n\
+             keyfile {d}/server.key\n",
+            d = d.display()
+        )
+    };
+    // mosquitto turns TLS on for port 8883 (with the system's trust store
+    // when no --cafile says whom to trust): that needs that very port, and
+    // the test says so when another process holds it. The system store is
+    // this test's CA, through OpenSSL's SSL_CERT_FILE (both use OpenSSL).
+    let on_8883 = std::net::TcpListener::bind("127.0.0.1:8883").is_ok();
+    if !on_8883 {
+        eprintln!("port 8883 is in use: skipping the TLS-on-8883 cases");
+    }
+    let tls_port = free_port();
     let broker = Broker::with_config(&format!(
-        "allow_anonymous true\nuser root\n\
-         listener 8883 127.0.0.1\ncafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n",
-        d = d.display()
+        "allow_anonymous true\nuser root\n{}{}",
+        tls(tls_port),
+        if on_8883 { tls(8883) } else { String::new() }
     ));
     assert!(
-        listening(8883, Duration::from_secs(10)),
-        "no TLS listener on 8883"
+        listening(tls_port, Duration::from_secs(10)),
+        "no TLS listener"
     );
     let mut recorder = Recorder::start(broker.port, "tls");
     let links = Links::new();
-    for args in [
-        &[
-            "-h",
-            "localhost",
-            "-p",
-            "8883",
-            "-t",
-            "tls/p",
-            "-m",
-            "over TLS",
-        ][..],
-        &["-L", "mqtt://localhost:8883/tls/url", "-m", "over TLS"],
-    ] {
+    let ca = d.join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let p = tls_port.to_string();
+    #[rustfmt::skip]
+    let mut cases: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["--cafile", ca, "-h", "localhost", "-p", &p, "-t", "tls/a", "-m", "x"], true),
+        (vec!["--cafile", ca, "--tls-version", "tlsv1.2", "-h", "localhost", "-p", &p, "-t", "tls/b", "-m", "x"], true),
+        // The certificate names localhost, not 127.0.0.1: both refuse,
+        // unless --insecure.
+        (vec!["--cafile", ca, "-h", "127.0.0.1", "-p", &p, "-t", "tls/c", "-m", "x"], false),
+        (vec!["--cafile", ca, "--insecure", "-h", "127.0.0.1", "-p", &p, "-t", "tls/d", "-m", "x"], true),
+        // A TLS port spoken to without TLS fails on both.
+        (vec!["-h", "localhost", "-p", &p, "-t", "tls/e", "-m", "x"], false),
+    ];
+    if on_8883 {
+        cases.push((
+            vec!["-h", "localhost", "-p", "8883", "-t", "tls/f", "-m", "x"],
+            true,
+        ));
+        cases.push((vec!["-L", "mqtt://localhost:8883/tls/g", "-m", "x"], true));
+    }
+    for (args, ok) in &cases {
         let mut sent = Vec::new();
         for side in SIDES {
             let ran = Running::start(
                 links
                     .command(side, Tool::Pub)
-                    .env("SSL_CERT_FILE", d.join("ca.pem"))
+                    .env("SSL_CERT_FILE", &ca)
                     .args(args),
                 b"",
             )
-            .finish("8883");
-            assert_eq!(ran.code, Some(0), "{side:?} {args:?}: {ran:?}");
+            .finish("TLS");
+            if *ok {
+                assert_eq!(ran.code, Some(0), "{side:?} {args:?}: {ran:?}");
+            } else {
+                // mosquitto: 8 (TLS) or 7 (lost); mqrr: 3, could not connect.
+                assert_ne!(ran.code, Some(0), "{side:?} {args:?}: {ran:?}");
+                if side == Side::Mqrr {
+                    assert_eq!(ran.code, Some(3), "{args:?}: {ran:?}");
+                }
+            }
             sent.push(recorder.take());
         }
-        assert_eq!(sent[0].len(), 1, "{args:?}: {sent:?}");
+        assert_eq!(sent[0].len(), usize::from(*ok), "{args:?}: {sent:?}");
         assert_eq!(sent[1], sent[0], "{args:?} (left mqrr, right mosquitto)");
     }
 }
