@@ -2053,7 +2053,7 @@ fn tls_options_connect_as_with_mosquitto_and_port_8883_speaks_tls() {
             let ran = Running::start(
                 links
                     .command(side, Tool::Pub)
-                    .env("SSL_CERT_FILE", &ca)
+                    .env("SSL_CERT_FILE", ca)
                     .args(args),
                 b"",
             )
