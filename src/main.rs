@@ -49,14 +49,20 @@ fn main() {
             let _ = e.print();
             exit(status::OK);
         }
-        Err(e) => usage_error(personality, quiet, &clap_error_line(&e)),
+        Err(e) => usage_error(
+            personality,
+            quiet,
+            &in_tool_words(personality, &clap_error_line(&e)),
+        ),
     };
     let quiet = mqrr::is_quiet(&cli);
     let code = match mqrr::run(cli, start) {
         Ok(()) => status::OK,
-        Err(e) if matches!(e, mqrr::error::Error::Usage(_)) => {
-            usage_error(personality, quiet, &e.to_string())
-        }
+        Err(e) if matches!(e, mqrr::error::Error::Usage(_)) => usage_error(
+            personality,
+            quiet,
+            &in_tool_words(personality, &e.to_string()),
+        ),
         Err(e) => {
             if let Some(line) = e.message() {
                 mqrr::error::warn(quiet, &line);
@@ -73,16 +79,24 @@ fn main() {
 /// mosquitto's `Error: …` and exit 1 (spec §11).
 fn usage_error(personality: Option<Tool>, quiet: bool, msg: &str) -> ! {
     match personality {
+        // mosquitto prints its usage errors even with --quiet.
         Some(_) => {
-            if !quiet {
-                mqrr::error::stderr_line(format_args!("Error: {}", mqrr::error::sanitize(msg)));
-            }
+            mqrr::error::stderr_line(format_args!("Error: {}", mqrr::error::sanitize(msg)));
             exit(1)
         }
         None => {
             mqrr::error::warn(quiet, msg);
             exit(status::USAGE)
         }
+    }
+}
+
+/// mqrr's usage message (clap's, or a check's) as a personality says it:
+/// with the option names the user typed (`-q`, not `--qos <QOS>`).
+fn in_tool_words(personality: Option<Tool>, msg: &str) -> String {
+    match personality {
+        Some(tool) => mqrr::cli::mosquitto::in_tool_words(tool, msg),
+        None => msg.to_string(),
     }
 }
 

@@ -262,6 +262,7 @@ fn man_page() -> String {
     page += &roff(files());
     page += &roff(examples());
     page += &roff(differences());
+    page += &roff(personalities());
     page += &roff(see_also());
     ascii(&page)
 }
@@ -671,6 +672,78 @@ fn differences() -> Roff {
         "TLS verifies the broker's host name as well as its certificate, unless --insecure.",
         "--help and --version are long options only, since -h is the host and -V the \
          protocol version.",
+    ] {
+        doc.control("IP", ["\\(bu", "2"]).text([roman(p)]);
+    }
+    doc
+}
+
+/// Spec §11: mqrr run as mosquitto_pub, mosquitto_sub or mosquitto_rr, and
+/// every difference from mosquitto 2.0 that remains then.
+fn personalities() -> Roff {
+    let mut doc = Roff::new();
+    doc.control(
+        "SH",
+        ["RUNNING AS MOSQUITTO_PUB, MOSQUITTO_SUB OR MOSQUITTO_RR"],
+    );
+    for p in [
+        "Run under the name mosquitto_pub, mosquitto_sub or mosquitto_rr (a symbolic link to \
+         mqrr), mqrr reads that tool's mosquitto 2.0 command line, its default options file \
+         ($XDG_CONFIG_HOME/mosquitto_pub, else ~/.config/mosquitto_pub; _sub, _rr likewise) \
+         and mosquitto 2.1's -o FILE, and keeps its defaults: MQTT 5 for mosquitto_rr, 3.1.1 \
+         for mosquitto_pub and mosquitto_sub, the broker on localhost, TLS on port 8883, no \
+         deadline unless -W, exit 27 on -W and exit 1 on a usage error, --help or --version. \
+         The Debian package installs the three links in /usr/lib/mqrr/mosquitto, which a user \
+         may put first on PATH; nothing of mosquitto-clients is replaced. Elsewhere: \
+         ln -s \"$(command -v mqrr)\" ~/.local/bin/mosquitto_rr.",
+        "What stays mqrr's, and so differs from mosquitto 2.0:",
+    ] {
+        doc.control("PP", []).text([roman(p)]);
+    }
+    for p in [
+        "mosquitto_rr: each MQTT 5 request carries its own Correlation Data and someone \
+         else's reply is dropped (-D publish correlation-data sends yours, unchecked, as \
+         mosquitto_rr does); a retained message, the tool's own request and anything that \
+         arrived before the request was sent are never the answer; -s and -f FILE send their \
+         bytes (mosquitto_rr 2.0 sends an empty payload); -e may be a wildcard filter.",
+        "Every exit follows a clean DISCONNECT (reason 0), so the broker publishes no Will \
+         (mosquitto_rr never disconnects; mosquitto_sub disconnects with reason 4 on -W and \
+         signals).",
+        "Exit status: 0, 1 (usage) and 27 as mosquitto; 3 could not connect (mosquitto: 1, or \
+         8 for TLS); 4 the broker refused the connection, a subscription or a publish \
+         (mosquitto: the CONNACK code, or 0 for a refused SUBSCRIBE or PUBLISH); 1 the \
+         connection was lost (mosquitto: 7, and mosquitto_sub reconnects forever); 130/143 \
+         on SIGINT/SIGTERM, or 0 for mosquitto_sub without -C (mosquitto_pub and \
+         mosquitto_rr die of the signal; mosquitto_sub exits 0).",
+        "Diagnostics are one stderr line starting with the tool's name and naming what \
+         failed; a usage error is one line, Error: ..., without the usage text; -d writes \
+         mqrr's trace to stderr (mosquitto: stdout). --help lists the tool's options in \
+         mqrr's words.",
+        "An empty payload prints an empty line (TOPIC and a space with -v); mosquitto prints \
+         nothing (TOPIC (null) with -v).",
+        "The default client id is mqrr- and 12 hex digits (mosquitto: assigned by the \
+         broker); -I PREFIX adds a random suffix (mosquitto: the process id).",
+        "Numbers must be numbers (mosquitto reads -q abc as 0 and -p 1883abc as 1883). -W \
+         takes fractions and durations (1.5, 500ms) and counts from the start, connecting \
+         included.",
+        "mosquitto_sub: --random-filter P prints P % of the messages (2.0.11 prints P/10 %); \
+         --retained-only ends 100 ms after the last retained message when no live one \
+         comes; --remove-retained with -C ends; output to a regular file is written in \
+         blocks; -F's times are UTC, its JSON (%j, %J) is mosquitto 2.1's, and 2.1's %.2:x, \
+         %d and %f are accepted; -U needs no -t (as 2.1).",
+        "mosquitto_pub: an empty -t is a usage error (mosquitto: exit 0); -s with empty stdin \
+         sends an empty message (mosquitto refuses it); -f reads FIFOs and devices too; -l \
+         sends a NUL inside a line.",
+        "Options files: a # after blanks starts a comment, -D works, a payload option of the \
+         command line replaces the file's, lines may be 64 KiB. -D names are checked per \
+         packet before connecting; -D with -V 311 is a usage error.",
+        "--insecure skips the certificate check as well as the host name check (as 2.1). \
+         MQRR_USERNAME and MQRR_PASSWORD still apply when -u and -P are not given; \
+         MQRR_HOST, MQRR_PORT and MQRR_URL do not.",
+        "Not supported (exit 1, saying why): -A and --proxy (Paho C cannot bind a local \
+         address or use a SOCKS proxy), --tls-engine, --tls-engine-kpass-sha1 and --keyform \
+         engine (no OpenSSL engines), --tls-version other than tlsv1.2 (Paho C cannot pin a \
+         version). -M only bounds mosquitto_pub.",
     ] {
         doc.control("IP", ["\\(bu", "2"]).text([roman(p)]);
     }

@@ -116,11 +116,11 @@ const OPTIONS: &[(&str, &str, usize, u8, To)] = &[
     ("-f", "--file", 1, P | R, To::Same("--file")),
     ("-F", "", 1, S | R, To::Same("--format")),
     ("", "--help", 0, ALL, To::Special),
-    ("-h", "--host", 1, ALL, To::Same("--host")),
+    ("-h", "--host", 1, ALL, To::Special),
     ("-i", "--id", 1, ALL, To::Same("--id")),
     ("-I", "--id-prefix", 1, ALL, To::Same("--id-prefix")),
     ("-k", "--keepalive", 1, ALL, To::Special),
-    ("-L", "--url", 1, ALL, To::Same("--url")),
+    ("-L", "--url", 1, ALL, To::Special),
     ("-l", "--stdin-line", 0, P, To::Same("--stdin-line")),
     ("-m", "--message", 1, P | R, To::Same("--message")),
     ("-M", "", 1, ALL, To::Special),
@@ -128,7 +128,7 @@ const OPTIONS: &[(&str, &str, usize, u8, To)] = &[
     ("-N", "", 0, S | R, To::Same("-N")),
     ("", "--nodelay", 0, ALL, To::Same("--nodelay")),
     ("-o", "", 1, ALL, To::Special),
-    ("-p", "--port", 1, ALL, To::Same("--port")),
+    ("-p", "--port", 1, ALL, To::Special),
     ("-P", "--pw", 1, ALL, To::Same("--password")),
     ("", "--pretty", 0, S | R, To::Same("--pretty")),
     ("-q", "--qos", 1, ALL, To::Same("--qos")),
@@ -137,8 +137,8 @@ const OPTIONS: &[(&str, &str, usize, u8, To)] = &[
     ("-R", "", 0, S | R, To::RrAs("-R", "")),
     ("", "--random-filter", 1, S, To::Same("--random-filter")),
     ("", "--remove-retained", 0, S, To::Same("--remove-retained")),
-    ("", "--repeat", 1, P, To::Same("--repeat")),
-    ("", "--repeat-delay", 1, P, To::Same("--repeat-delay")),
+    ("", "--repeat", 1, P, To::Special),
+    ("", "--repeat-delay", 1, P, To::Special),
     (
         "",
         "--retain-as-published",
@@ -158,7 +158,7 @@ const OPTIONS: &[(&str, &str, usize, u8, To)] = &[
     ("-T", "--filter-out", 1, S, To::Same("--filter-out")),
     ("-U", "--unsubscribe", 1, S, To::Same("--unsubscribe")),
     ("-u", "--username", 1, ALL, To::Same("--username")),
-    ("", "--unix", 1, ALL, To::Same("--unix")),
+    ("", "--unix", 1, ALL, To::Special),
     ("-V", "--protocol-version", 1, ALL, To::Special),
     ("-v", "--verbose", 0, S | R, To::Same("--verbose")),
     ("", "--version", 0, ALL, To::Special),
@@ -168,7 +168,7 @@ const OPTIONS: &[(&str, &str, usize, u8, To)] = &[
     ("", "--will-qos", 1, ALL, To::Same("--will-qos")),
     ("", "--will-retain", 0, ALL, To::Same("--will-retain")),
     ("", "--ws", 0, ALL, To::Special),
-    ("-x", "", 1, ALL, To::Same("--session-expiry")),
+    ("-x", "", 1, ALL, To::Special),
 ];
 
 /// What a personality's command line asks for.
@@ -215,6 +215,11 @@ fn read(tool: Tool, args: &[OsString]) -> Result<Vec<Given>, String> {
         }
         out.push(Given { row, values });
         i += 1 + takes;
+        // mosquitto prints its help or version as soon as it reads the
+        // option: what follows is never looked at.
+        if matches!(OPTIONS[row].1, "--help" | "--version") {
+            break;
+        }
     }
     Ok(out)
 }
@@ -248,18 +253,8 @@ pub fn translate(
     read_file: &dyn Fn(&Path) -> Option<Vec<u8>>,
 ) -> Result<Translated, String> {
     let cli = read(tool, args)?;
-    for g in &cli {
-        match OPTIONS[g.row].1 {
-            "--help" => return Ok(Translated::Help(help(tool))),
-            "--version" => {
-                return Ok(Translated::Version(format!(
-                    "{} version 2.0.11 compatible (mqrr {})",
-                    tool.name(),
-                    env!("CARGO_PKG_VERSION")
-                )));
-            }
-            _ => {}
-        }
+    if let Some(done) = help_or_version(tool, &cli) {
+        return Ok(done);
     }
     if cli.iter().filter(|g| OPTIONS[g.row].0 == "-o").count() > 1 {
         return Err("Duplicate -o argument given.".into());
@@ -277,37 +272,115 @@ pub fn translate(
                 .collect()
         }
     };
-    // The command line wins: a scalar option it gives replaces the file's,
-    // repeatable ones add up (mosquitto), and a payload option replaces the
-    // file's payload option.
-    let repeatable = |row: usize| matches!(OPTIONS[row].0, "-t" | "-T" | "-U" | "-D");
+    if let Some(done) = help_or_version(tool, &file) {
+        return Ok(done);
+    }
+    // The file comes first and the command line after it, so the command
+    // line wins wherever the last option wins (below); a payload option of
+    // the command line replaces the file's payload option.
     let payload = |row: usize| matches!(OPTIONS[row].0, "-m" | "-f" | "-s" | "-l" | "-n");
-    let cli_has = |pred: &dyn Fn(usize) -> bool| cli.iter().any(|g| pred(g.row));
-    let mut all: Vec<&Given> = file
-        .iter()
-        .filter(|f| {
-            repeatable(f.row) || !(cli_has(&|r| r == f.row) || payload(f.row) && cli_has(&payload))
-        })
+    let cli_payload = cli.iter().any(|g| payload(g.row));
+    let mut all: Vec<Given> = file
+        .into_iter()
+        .filter(|f| !(payload(f.row) && cli_payload))
         .collect();
-    all.extend(cli.iter());
-    emit(tool, &all)
+    all.extend(cli);
+    emit(tool, all)
 }
 
-/// mqrr's command line for what was given.
-fn emit(tool: Tool, given: &[&Given]) -> Result<Translated, String> {
+/// `--help` or `--version`, if given: mosquitto's clients print them and
+/// stop, whatever else the command line says.
+fn help_or_version(tool: Tool, given: &[Given]) -> Option<Translated> {
+    given.iter().find_map(|g| match OPTIONS[g.row].1 {
+        "--help" => Some(Translated::Help(help(tool))),
+        "--version" => Some(Translated::Version(format!(
+            "{} version 2.0.11 compatible (mqrr {})",
+            tool.name(),
+            env!("CARGO_PKG_VERSION")
+        ))),
+        _ => None,
+    })
+}
+
+/// Where the broker is, read the way mosquitto reads it: `-h`, `-p`,
+/// `--unix` and `-L` each set part of it, in order, the last one winning;
+/// port 0 means a unix socket named by the host (mosquitto's `--unix` is
+/// host PATH, port 0).
+#[derive(Default)]
+struct Address {
+    host: Option<OsString>,
+    port: Option<OsString>,
+}
+
+/// mqrr's command line for what was given (the options file's options
+/// first, then the command line's).
+fn emit(tool: Tool, given: Vec<Given>) -> Result<Translated, String> {
+    let given = expand_urls(given)?;
+    if given.iter().filter(|g| is_payload(g.row)).count() > 1 {
+        return Err("Only one type of message can be sent at once.".into());
+    }
+    // One pass in order for what mosquitto reads in order: where the
+    // broker is, the protocol (-D switches to MQTT 5 where it stands, a
+    // later -V switches back), the deadline, websockets.
+    let mut address = Address::default();
+    let mut version = None;
+    let mut timeout = None;
+    let mut ws = false;
+    for g in &given {
+        let value = || g.values.first().cloned().unwrap_or_default();
+        match name(g.row) {
+            "-h" => address.host = Some(value()),
+            "-p" => address.port = Some(value()),
+            "--unix" => {
+                address.host = Some(value());
+                address.port = Some("0".into());
+            }
+            "-D" => version = Some("5"),
+            "-V" => {
+                version = Some(match value().to_string_lossy().as_ref() {
+                    "31" | "mqttv31" => "31",
+                    "311" | "mqttv311" => "311",
+                    "5" | "mqttv5" => "5",
+                    _ => return Err("Invalid protocol version argument given.".into()),
+                });
+            }
+            "-W" => {
+                let w = value().to_string_lossy().into_owned();
+                match w.parse::<f64>() {
+                    Ok(s) if s >= 1.0 && s.is_finite() => timeout = Some(w),
+                    _ => return Err(format!("Invalid timeout \"{w}\".")),
+                }
+            }
+            "--ws" => ws = true,
+            _ => {}
+        }
+    }
+    // MQTT 5 for rr, 3.1.1 for pub and sub.
+    let version = version.unwrap_or(match tool {
+        Tool::Rr => "5",
+        _ => "311",
+    });
+    let given = last_wins(tool, given);
+    // mosquitto refuses an empty client id (libmosquitto's check).
+    if given
+        .iter()
+        .any(|g| name(g.row) == "-i" && g.values.first().is_some_and(|v| v.is_empty()))
+    {
+        return Err(match tool {
+            Tool::Pub => "Invalid id (-i is empty).".into(),
+            _ => "Invalid id and/or clean_session (-i is empty).".into(),
+        });
+    }
+    let stdin_lines = given.iter().any(|g| name(g.row) == "-l");
+
     let mut out: Vec<OsString> = vec![OsString::from("mqrr")];
     match tool {
         Tool::Pub => out.push("pub".into()),
         Tool::Sub => out.push("sub".into()),
         Tool::Rr => {}
     }
-    let mut version = None;
-    let mut timeout = None;
-    let mut ws = false;
-    let mut properties = false;
-    for g in given {
-        let (short, long, _, _, to) = OPTIONS[g.row];
-        let name = if short.is_empty() { long } else { short };
+    for g in &given {
+        let (_, _, _, _, to) = OPTIONS[g.row];
         let value = || g.values[0].to_string_lossy().into_owned();
         match to {
             To::Same(opt) => push(&mut out, opt, &g.values),
@@ -317,19 +390,31 @@ fn emit(tool: Tool, given: &[&Given]) -> Result<Translated, String> {
                     push(&mut out, opt, &g.values);
                 }
             }
-            To::Special => match name {
+            To::Special => match name(g.row) {
                 "-D" => {
-                    properties = true;
+                    // mosquitto reads the packet and the property name in
+                    // any case (-D Publish Content-Type).
+                    let mut values = g.values.clone();
+                    for word in values.iter_mut().take(2) {
+                        *word = word.to_ascii_lowercase();
+                    }
+                    if tool == Tool::Rr && values[0] == "publish" {
+                        match values[1].to_str() {
+                            // mosquitto_rr sends -e as the Response Topic.
+                            Some("response-topic") => {
+                                return Err("Duplicate response topic: mosquitto_rr sends -e as \
+                                            the response topic (-D publish response-topic)."
+                                    .into());
+                            }
+                            // The user's own Correlation Data, sent as given
+                            // and not checked, as mosquitto_rr does; mqrr's
+                            // would be a second one.
+                            Some("correlation-data") => out.push("--correlation=off".into()),
+                            _ => {}
+                        }
+                    }
                     out.push("-D".into());
-                    out.extend(g.values.iter().cloned());
-                }
-                "-V" => {
-                    version = Some(match value().as_str() {
-                        "31" | "mqttv31" => "31",
-                        "311" | "mqttv311" => "311",
-                        "5" | "mqttv5" => "5",
-                        _ => return Err("Invalid protocol version argument given.".into()),
-                    });
+                    out.extend(values);
                 }
                 "-k" => {
                     let k = value();
@@ -350,13 +435,6 @@ fn emit(tool: Tool, given: &[&Given]) -> Result<Translated, String> {
                         _ => return Err(format!("Invalid message count \"{c}\".")),
                     }
                 }
-                "-W" => {
-                    let w = value();
-                    match w.parse::<f64>() {
-                        Ok(s) if s >= 1.0 && s.is_finite() => timeout = Some(w),
-                        _ => return Err(format!("Invalid timeout \"{w}\".")),
-                    }
-                }
                 // mosquitto's in-flight limit; only pub has a use for it.
                 "-M" => {
                     let m = value();
@@ -369,18 +447,18 @@ fn emit(tool: Tool, given: &[&Given]) -> Result<Translated, String> {
                         _ => return Err(format!("Invalid max inflight \"{m}\".")),
                     }
                 }
-                "--ws" => ws = true,
+                // mosquitto 2.0 ignores the session expiry interval on MQTT
+                // 3.1 and 3.1.1 (pub and sub's default); mqrr would refuse it.
+                "-x" if version == "5" => push(&mut out, "--session-expiry", &g.values),
+                // mosquitto_pub ignores --repeat with -l.
+                "--repeat" | "--repeat-delay" if !stdin_lines => {
+                    push(&mut out, name(g.row), &g.values)
+                }
                 _ => {}
             },
         }
     }
-    // MQTT 5 for rr, 3.1.1 for pub and sub; -D asks for MQTT 5 (mosquitto
-    // switches to it on -D).
-    let version = version.unwrap_or(match tool {
-        Tool::Rr => "5",
-        _ if properties => "5",
-        _ => "311",
-    });
+    check_required(tool, &given)?;
     push(&mut out, "--protocol", &[version.into()]);
     match (tool, timeout) {
         (_, Some(w)) => {
@@ -394,10 +472,169 @@ fn emit(tool: Tool, given: &[&Given]) -> Result<Translated, String> {
         (Tool::Rr, None) => push(&mut out, "--timeout", &["0".into()]),
         _ => {}
     }
+    let mut tls = out.iter().any(|a| {
+        a.to_str().is_some_and(|a| {
+            ["--cafile=", "--capath=", "--cert=", "--psk="]
+                .iter()
+                .any(|o| a.starts_with(o))
+                || a == "--tls-use-os-certs"
+        })
+    });
+    // mosquitto speaks TLS to port 8883 (with the system's certificates
+    // when no other TLS option says whom to trust).
+    if !tls && address.port.as_ref().is_some_and(|p| p == "8883") {
+        out.push("--tls-use-os-certs".into());
+        tls = true;
+    }
+    // The default address is mosquitto's, localhost, not whatever MQRR_HOST
+    // or MQRR_URL say: a mosquitto script does not follow mqrr's settings.
+    if address.host.is_none() {
+        address.host = Some("localhost".into());
+    }
     if ws {
-        websockets(&mut out)?;
+        out.push(websockets(address, tls)?);
+    } else {
+        match address {
+            Address {
+                host,
+                port: Some(p),
+            } if p == "0" => push(&mut out, "--unix", &[host.unwrap_or("localhost".into())]),
+            Address { host, port } => {
+                if let Some(h) = host {
+                    push(&mut out, "--host", &[h]);
+                }
+                if let Some(p) = port {
+                    push(&mut out, "--port", &[p]);
+                }
+            }
+        }
     }
     Ok(Translated::Run(out))
+}
+
+/// The name mosquitto knows an option's row by: the short one if it has one.
+fn name(row: usize) -> &'static str {
+    let (short, long, _, _, _) = OPTIONS[row];
+    if short.is_empty() { long } else { short }
+}
+
+fn row_of(option: &str) -> usize {
+    OPTIONS
+        .iter()
+        .position(|(short, long, ..)| *short == option || *long == option)
+        .unwrap_or(0)
+}
+
+fn is_payload(row: usize) -> bool {
+    matches!(name(row), "-m" | "-f" | "-s" | "-l" | "-n")
+}
+
+/// mosquitto keeps the last value of an option given more than once
+/// (`-h a -h b` connects to b) and a flag given twice is a flag; clap
+/// refuses both, so only the last of each stays, where it was. What may
+/// repeat stays whole: `-D`, and sub's `-t`, `-T`, `-U`.
+fn last_wins(tool: Tool, given: Vec<Given>) -> Vec<Given> {
+    let repeats = |row: usize| match name(row) {
+        "-D" => true,
+        "-t" | "-T" | "-U" => tool == Tool::Sub,
+        _ => false,
+    };
+    let keep: Vec<bool> = given
+        .iter()
+        .enumerate()
+        .map(|(i, g)| repeats(g.row) || !given.iter().skip(i + 1).any(|l| l.row == g.row))
+        .collect();
+    given
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(g, k)| k.then_some(g))
+        .collect()
+}
+
+/// What mosquitto_pub and mosquitto_rr refuse to run without.
+fn check_required(tool: Tool, given: &[Given]) -> Result<(), String> {
+    let has = |option: &str| given.iter().any(|g| name(g.row) == option);
+    let payload = given.iter().any(|g| is_payload(g.row));
+    match tool {
+        Tool::Pub if !has("-t") || !payload => {
+            Err("Both topic and message must be supplied (-t and one of -m, -f, -s, -l, -n).".into())
+        }
+        Tool::Rr if !has("-t") || !has("-e") || !payload => Err(
+            "All of topic, message, and response topic must be supplied (-t, -e and one of -m, -f, -s, -n)."
+                .into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces each `-L URL` with what mosquitto reads from it, where it
+/// stands: `mqtt://[USER[:PASSWORD]@]HOST[:PORT]/TOPIC` sets the host, the
+/// port (1883, or 8883 for `mqtts://`, which also turns TLS on with the
+/// system's certificates), the user and password if given (literally, as
+/// mosquitto does not percent-decode them) and the topic (sub: one more
+/// topic). 2.1's `ws://` and `wss://` add websockets.
+fn expand_urls(given: Vec<Given>) -> Result<Vec<Given>, String> {
+    let mut out = Vec::with_capacity(given.len());
+    for g in given {
+        if name(g.row) != "-L" {
+            out.push(g);
+            continue;
+        }
+        let url = g.values.first().cloned().unwrap_or_default();
+        let url = url
+            .to_str()
+            .ok_or("Malformed UTF-8 in -L argument.")?
+            .to_string();
+        let lower = url.to_ascii_lowercase();
+        let scheme = ["mqtt://", "mqtts://", "ws://", "wss://"]
+            .into_iter()
+            .find(|s| lower.starts_with(s))
+            .ok_or("unsupported URL scheme (-L takes mqtt://, mqtts://, ws:// or wss://).")?;
+        let tls = scheme.starts_with("mqtts") || scheme.starts_with("wss");
+        let rest = &url[scheme.len()..];
+        let (authority, topic) = rest
+            .split_once('/')
+            .ok_or("Invalid URL for -L argument specified - topic missing.")?;
+        let (userinfo, hostport) = match authority.split_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        let (host, port) = match hostport.split_once(':') {
+            Some((h, p)) => (h, p),
+            None => (hostport, if tls { "8883" } else { "1883" }),
+        };
+        let mut set = |option: &str, value: &str| {
+            out.push(Given {
+                row: row_of(option),
+                values: vec![value.into()],
+            })
+        };
+        set("-h", host);
+        set("-p", port);
+        if let Some(userinfo) = userinfo {
+            match userinfo.split_once(':') {
+                Some((user, password)) => {
+                    set("-u", user);
+                    set("-P", password);
+                }
+                None => set("-u", userinfo),
+            }
+        }
+        set("-t", topic);
+        let mut flag = |option: &str| {
+            out.push(Given {
+                row: row_of(option),
+                values: Vec::new(),
+            })
+        };
+        if scheme.starts_with("ws") {
+            flag("--ws");
+        }
+        if tls {
+            flag("--tls-use-os-certs");
+        }
+    }
+    Ok(out)
 }
 
 /// Adds an option: a long option with one value as `--name=VALUE`, so a
@@ -419,39 +656,82 @@ fn push(out: &mut Vec<OsString>, opt: &str, values: &[OsString]) {
 }
 
 /// 2.1's `--ws`: the broker's address as a `ws://` (or `wss://` with TLS)
-/// URL, from `-h` and `-p` (default localhost, 8080 as mosquitto 2.1's
-/// websockets examples use no default: it keeps 1883/8883).
-fn websockets(out: &mut Vec<OsString>) -> Result<(), String> {
-    let has = |out: &[OsString], prefix: &str| {
-        out.iter().any(|a| {
-            a.to_str()
-                .is_some_and(|a| a == prefix || a.starts_with(&format!("{prefix}=")))
-        })
-    };
-    let take = |out: &mut Vec<OsString>, flag: &str| -> Option<String> {
-        let prefix = format!("{flag}=");
-        let at = out
-            .iter()
-            .rposition(|a| a.to_str().is_some_and(|a| a.starts_with(&prefix)))?;
-        let arg = out.remove(at);
-        // Every earlier copy was overridden by this one.
-        out.retain(|a| !a.to_str().is_some_and(|a| a.starts_with(&prefix)));
-        arg.to_str().map(|a| a[prefix.len()..].to_string())
-    };
-    if has(out, "--url") || has(out, "--unix") {
-        return Err("--ws cannot be combined with -L or --unix.".into());
+/// URL, from `-h` and `-p` (default localhost; 1883, or 8883 with TLS, as
+/// mosquitto 2.1 keeps the MQTT ports for websockets).
+fn websockets(address: Address, tls: bool) -> Result<OsString, String> {
+    if address.port.as_ref().is_some_and(|p| p == "0") {
+        return Err("--ws cannot be combined with --unix.".into());
     }
-    let tls = ["--cafile", "--capath", "--tls-use-os-certs", "--cert"]
-        .iter()
-        .any(|o| has(out, o));
-    let host = take(out, "--host").unwrap_or_else(|| "localhost".into());
-    let port = take(out, "--port").unwrap_or_else(|| if tls { "8883" } else { "1883" }.into());
-    push(
-        out,
-        "--url",
-        &[format!("{}://{host}:{port}", if tls { "wss" } else { "ws" }).into()],
-    );
-    Ok(())
+    let host = address.host.unwrap_or_else(|| "localhost".into());
+    let port = address
+        .port
+        .unwrap_or_else(|| if tls { "8883" } else { "1883" }.into());
+    let mut url = OsString::from(format!("--url={}://", if tls { "wss" } else { "ws" }));
+    url.push(host);
+    url.push(":");
+    url.push(port);
+    Ok(url)
+}
+
+/// A usage message in the tool's words: each of mqrr's option names it
+/// quotes (clap's `'--qos <QOS>'`, `--response-topic <FILTER>`) becomes the
+/// name the user gave it in mosquitto's command line (`-q`, `-e`), so the
+/// line names the option as it was typed.
+pub fn in_tool_words(tool: Tool, msg: &str) -> String {
+    let mqrr_name = |row: usize| -> Option<&'static str> {
+        match OPTIONS[row].4 {
+            To::Same(opt) => Some(opt),
+            To::RrAs(other, rr) => Some(if tool == Tool::Rr { rr } else { other }),
+            To::Special => match name(row) {
+                "-C" => Some("--count"),
+                "-W" => Some("--timeout"),
+                "-M" => Some("--max-inflight"),
+                "-k" => Some("--keepalive"),
+                "-V" => Some("--protocol"),
+                "-x" => Some("--session-expiry"),
+                "-D" => Some("--property"),
+                "-h" => Some("--host"),
+                "-p" => Some("--port"),
+                _ => None,
+            },
+        }
+    };
+    let lookup = |word: &str| {
+        (0..OPTIONS.len())
+            .filter(|&row| OPTIONS[row].3 & tool.bit() != 0)
+            .find(|&row| mqrr_name(row) == Some(word))
+            .map(name)
+    };
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(at) = rest.find("--") {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let starts_word = !out
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '-');
+        let len = 2 + from[2..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(from.len() - 2);
+        let (word, after) = from.split_at(len);
+        match lookup(word).filter(|_| starts_word) {
+            Some(mosquitto) => {
+                out.push_str(mosquitto);
+                // clap's value placeholder: `--qos <QOS>`.
+                rest = match after.strip_prefix(" <").and_then(|a| a.split_once('>')) {
+                    Some((_, tail)) => tail,
+                    None => after,
+                };
+            }
+            None => {
+                out.push_str(word);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `--help` for a personality: the options this tool takes, mosquitto's
@@ -543,7 +823,8 @@ mod tests {
                 "--response-topic=b",
                 "--file=req.bin",
                 "--protocol=5",
-                "--timeout=0"
+                "--timeout=0",
+                "--host=localhost"
             ]
         );
         assert_eq!(
@@ -558,7 +839,8 @@ mod tests {
                 "--response-topic=b",
                 "--message=",
                 "--protocol=311",
-                "--timeout=3"
+                "--timeout=3",
+                "--host=localhost"
             ]
         );
     }
@@ -574,7 +856,8 @@ mod tests {
                 "--message=x",
                 "--password=s",
                 "--username=u",
-                "--protocol=311"
+                "--protocol=311",
+                "--host=localhost"
             ]
         );
         assert_eq!(
@@ -593,7 +876,8 @@ mod tests {
                 "user-property",
                 "k",
                 "v",
-                "--protocol=5"
+                "--protocol=5",
+                "--host=localhost"
             ]
         );
         assert_eq!(
@@ -605,7 +889,8 @@ mod tests {
                 "--topic=b",
                 "--protocol=311",
                 "--timeout=2",
-                "--timeout-fails"
+                "--timeout-fails",
+                "--host=localhost"
             ]
         );
     }
@@ -669,11 +954,11 @@ mod tests {
             [
                 "mqrr",
                 "pub",
-                "--host=broker",
                 "--topic=from/file",
-                "--port=1999",
                 "--stdin-file",
-                "--protocol=311"
+                "--protocol=311",
+                "--host=broker",
+                "--port=1999"
             ]
         );
         // sub's topics add up.
@@ -691,7 +976,8 @@ mod tests {
                 "sub",
                 "--topic=file",
                 "--topic=cli",
-                "--protocol=311"
+                "--protocol=311",
+                "--host=localhost"
             ]
         );
         // A bad line is mosquitto's error, saying where.
@@ -738,13 +1024,14 @@ mod tests {
         assert_eq!(
             run(
                 Tool::Rr,
-                &["--ws", "-h", "b", "-p", "9001", "-t", "a", "-e", "r"]
+                &["--ws", "-h", "b", "-p", "9001", "-t", "a", "-e", "r", "-n"]
             )
             .unwrap(),
             [
                 "mqrr",
                 "--topic=a",
                 "--response-topic=r",
+                "--null-message",
                 "--protocol=5",
                 "--timeout=0",
                 "--url=ws://b:9001"
@@ -762,5 +1049,325 @@ mod tests {
         assert!(
             matches!(translate(Tool::Sub, &os(&["--version"]), &lookup, &read), Ok(Translated::Version(v)) if v.starts_with("mosquitto_sub version 2.0.11"))
         );
+        // They end the parse where they stand, as in mosquitto.
+        assert!(matches!(
+            translate(
+                Tool::Rr,
+                &os(&["-q", "1", "--help", "--bogus"]),
+                &lookup,
+                &read
+            ),
+            Ok(Translated::Help(_))
+        ));
+        assert_eq!(
+            translate(Tool::Rr, &os(&["--bogus", "--help"]), &lookup, &read),
+            Err("Unknown option '--bogus'.".to_string())
+        );
+    }
+
+    #[test]
+    fn the_last_of_an_option_given_twice_wins_as_in_mosquitto() {
+        assert_eq!(
+            run(
+                Tool::Pub,
+                &[
+                    "-h", "a", "-p", "1", "-t", "x", "-q", "1", "-r", "-m", "m", "-h", "b", "-p",
+                    "2", "-t", "y", "-q", "2", "-r", "-i", "i1", "-i", "i2", "-V", "5", "-V",
+                    "311"
+                ]
+            )
+            .unwrap(),
+            [
+                "mqrr",
+                "pub",
+                "--message=m",
+                "--topic=y",
+                "--qos=2",
+                "--retain",
+                "--id=i2",
+                "--protocol=311",
+                "--host=b",
+                "--port=2"
+            ]
+        );
+        // sub's topics, -T, -U and everyone's -D add up.
+        assert_eq!(
+            run(
+                Tool::Sub,
+                &[
+                    "-t", "a", "-t", "b", "-T", "c", "-T", "d", "-v", "-v", "-C", "1", "-C", "2"
+                ]
+            )
+            .unwrap(),
+            [
+                "mqrr",
+                "sub",
+                "--topic=a",
+                "--topic=b",
+                "--filter-out=c",
+                "--filter-out=d",
+                "--verbose",
+                "--count=2",
+                "--protocol=311",
+                "--host=localhost"
+            ]
+        );
+        // Two payload options are mosquitto's error, even the same twice.
+        assert_eq!(
+            run(Tool::Pub, &["-t", "x", "-m", "a", "-m", "b"]).unwrap_err(),
+            "Only one type of message can be sent at once."
+        );
+    }
+
+    #[test]
+    fn what_mosquitto_ignores_is_left_out() {
+        // -x on MQTT 3.1.1 (pub and sub's default), --repeat with -l.
+        assert_eq!(
+            run(
+                Tool::Pub,
+                &[
+                    "-t",
+                    "x",
+                    "-l",
+                    "-x",
+                    "60",
+                    "--repeat",
+                    "3",
+                    "--repeat-delay",
+                    "1"
+                ]
+            )
+            .unwrap(),
+            [
+                "mqrr",
+                "pub",
+                "--topic=x",
+                "--stdin-line",
+                "--protocol=311",
+                "--host=localhost"
+            ]
+        );
+        assert_eq!(
+            run(Tool::Pub, &["-t", "x", "-n", "-x", "60", "-V", "5"]).unwrap(),
+            [
+                "mqrr",
+                "pub",
+                "--topic=x",
+                "--null-message",
+                "--session-expiry=60",
+                "--protocol=5",
+                "--host=localhost"
+            ]
+        );
+    }
+
+    #[test]
+    fn pub_and_rr_need_a_topic_and_a_message() {
+        for (tool, args) in [
+            (Tool::Pub, &["-t", "x"][..]),
+            (Tool::Pub, &["-m", "x"]),
+            (Tool::Rr, &["-t", "x", "-e", "y"]),
+            (Tool::Rr, &["-t", "x", "-m", "y"]),
+            (Tool::Rr, &["-e", "x", "-m", "y"]),
+        ] {
+            let e = run(tool, args).unwrap_err();
+            assert!(e.contains("must be supplied"), "{args:?}: {e}");
+        }
+        assert!(run(Tool::Rr, &["-t", "x", "-e", "y", "-m", ""]).is_ok());
+        assert!(run(Tool::Sub, &["-U", "x"]).is_ok());
+    }
+
+    #[test]
+    fn a_url_sets_host_port_credentials_and_topic_where_it_stands() {
+        assert_eq!(
+            run(
+                Tool::Pub,
+                &["-L", "mqtt://u:p%40ss@b:1884/a/b c", "-m", "x"]
+            )
+            .unwrap(),
+            [
+                "mqrr",
+                "pub",
+                "--username=u",
+                "--password=p%40ss",
+                "--topic=a/b c",
+                "--message=x",
+                "--protocol=311",
+                "--host=b",
+                "--port=1884"
+            ]
+        );
+        // Later options win over the URL, the URL over earlier ones; the
+        // port is the scheme's when the URL has none.
+        assert_eq!(
+            run(
+                Tool::Rr,
+                &["-p", "9", "-L", "mqtts://b/t", "-t", "u", "-e", "r", "-n"]
+            )
+            .unwrap(),
+            [
+                "mqrr",
+                "--tls-use-os-certs",
+                "--topic=u",
+                "--response-topic=r",
+                "--null-message",
+                "--protocol=5",
+                "--timeout=0",
+                "--host=b",
+                "--port=8883"
+            ]
+        );
+        assert_eq!(
+            run(Tool::Sub, &["-t", "a", "-L", "mqtt://b:1/c", "-p", "2"]).unwrap(),
+            [
+                "mqrr",
+                "sub",
+                "--topic=a",
+                "--topic=c",
+                "--protocol=311",
+                "--host=b",
+                "--port=2"
+            ]
+        );
+        assert_eq!(
+            run(Tool::Sub, &["-L", "mqtt://b"]).unwrap_err(),
+            "Invalid URL for -L argument specified - topic missing."
+        );
+        assert!(
+            run(Tool::Sub, &["-L", "unix:///s/t"])
+                .unwrap_err()
+                .starts_with("unsupported URL scheme")
+        );
+    }
+
+    #[test]
+    fn unix_sockets_are_port_0_as_in_mosquitto() {
+        assert_eq!(
+            run(Tool::Sub, &["-h", "x", "--unix", "/run/m.sock", "-t", "a"]).unwrap(),
+            [
+                "mqrr",
+                "sub",
+                "--topic=a",
+                "--protocol=311",
+                "--unix=/run/m.sock"
+            ]
+        );
+        assert_eq!(
+            run(
+                Tool::Sub,
+                &["--unix", "/run/m.sock", "-h", "h", "-p", "5", "-t", "a"]
+            )
+            .unwrap(),
+            [
+                "mqrr",
+                "sub",
+                "--topic=a",
+                "--protocol=311",
+                "--host=h",
+                "--port=5"
+            ]
+        );
+        assert_eq!(
+            run(Tool::Sub, &["-h", "/s", "-p", "0", "-t", "a"]).unwrap(),
+            ["mqrr", "sub", "--topic=a", "--protocol=311", "--unix=/s"]
+        );
+    }
+
+    #[test]
+    fn an_empty_client_id_is_refused() {
+        assert!(
+            run(Tool::Pub, &["-t", "x", "-n", "-i", ""])
+                .unwrap_err()
+                .starts_with("Invalid id")
+        );
+    }
+
+    #[test]
+    fn usage_messages_name_the_options_as_the_tool_spells_them() {
+        assert_eq!(
+            in_tool_words(
+                Tool::Rr,
+                "invalid value '3' for '--qos <QOS>': QoS must be 0, 1 or 2"
+            ),
+            "invalid value '3' for '-q': QoS must be 0, 1 or 2"
+        );
+        assert_eq!(
+            in_tool_words(
+                Tool::Sub,
+                "the argument '--id <ID>' cannot be used with '--id-prefix <PREFIX>'"
+            ),
+            "the argument '-i' cannot be used with '-I'"
+        );
+        assert_eq!(
+            in_tool_words(
+                Tool::Rr,
+                "the argument '--stdin' cannot be used with '--file <PATH>'"
+            ),
+            "the argument '-s' cannot be used with '-f'"
+        );
+        assert_eq!(
+            in_tool_words(Tool::Pub, "--will-topic w/#: wildcards, --cafile, x--qos"),
+            "--will-topic w/#: wildcards, --cafile, x--qos"
+        );
+        assert_eq!(
+            in_tool_words(Tool::Pub, "invalid value 'x' for '--session-expiry <SECS>'"),
+            "invalid value 'x' for '-x'"
+        );
+    }
+
+    #[test]
+    fn port_8883_speaks_tls_as_in_mosquitto() {
+        let got = run(Tool::Pub, &["-p", "8883", "-t", "a", "-n"]).unwrap();
+        assert!(got.contains(&"--tls-use-os-certs".to_string()), "{got:?}");
+        let got = run(
+            Tool::Pub,
+            &["-L", "mqtt://b:8883/a", "-n", "--cafile", "ca.pem"],
+        )
+        .unwrap();
+        assert!(!got.contains(&"--tls-use-os-certs".to_string()), "{got:?}");
+        let got = run(Tool::Pub, &["-p", "1884", "-t", "a", "-n"]).unwrap();
+        assert!(!got.iter().any(|a| a.starts_with("--tls")), "{got:?}");
+    }
+
+    #[test]
+    fn rr_s_own_response_topic_and_correlation_data_properties() {
+        assert!(
+            run(
+                Tool::Rr,
+                &[
+                    "-t",
+                    "a",
+                    "-e",
+                    "b",
+                    "-n",
+                    "-D",
+                    "publish",
+                    "response-topic",
+                    "c"
+                ]
+            )
+            .unwrap_err()
+            .starts_with("Duplicate response topic")
+        );
+        let got = run(
+            Tool::Rr,
+            &[
+                "-t",
+                "a",
+                "-e",
+                "b",
+                "-n",
+                "-D",
+                "Publish",
+                "Correlation-Data",
+                "xY",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            got[4..8],
+            ["--correlation=off", "-D", "publish", "correlation-data"]
+        );
+        assert_eq!(got[8], "xY");
     }
 }
