@@ -748,3 +748,46 @@ fn a_persistent_session_drained_one_message_per_run_loses_none() {
     }
     assert_eq!(got, sent);
 }
+
+/// mosquitto ends the older connection when a client id connects twice. 2.0.11
+/// closes it without a DISCONNECT (checked with a raw socket: no 0x8E comes),
+/// so the first `sub` can only say it lost the connection: exit 1, one line
+/// naming the broker. A broker that sends "session taken over (0x8E)" is
+/// named so (`broker_garbage::a_disconnect_from_the_broker_is_named_with_its_reason`).
+#[test]
+fn a_second_client_with_the_same_id_ends_the_first_with_one_line() {
+    let broker = Broker::start();
+    let port = broker.port.to_string();
+    let args = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-V",
+        "5",
+        "-i",
+        "mqrr-twin",
+        "-t",
+        "twin/#",
+    ];
+    let first = Running::spawn_sub_until("SUBACK", "sub", &args);
+    let mut second: Vec<&str> = args.to_vec();
+    second.push("-E");
+    mqrr()
+        .arg("sub")
+        .args(&second)
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(0);
+    let done = first.finish(Duration::from_secs(10));
+    assert_eq!(done.status.code(), Some(1), "{}", done.stderr);
+    let last = done.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("mqrr: "), "{}", done.stderr);
+    assert!(last.contains("127.0.0.1:"), "{}", done.stderr);
+    assert!(
+        last.contains("session taken over (0x8E)"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+}
