@@ -89,6 +89,44 @@ fn results_come_out_in_input_order_when_responses_arrive_reversed() {
     assert_prints(out, &input);
 }
 
+/// As `answering_reversed`, but answers the `n` held requests in a shuffled
+/// order: a fixed permutation from a small LCG, so a failure repeats. `n`
+/// stays within mosquitto's Receive Maximum (20), which bounds what a batch
+/// has outstanding.
+fn answering_shuffled(port: u16, topic: &str, n: usize, seed: u64) -> Responder {
+    let held = Mutex::new(Vec::new());
+    Responder::start(port, topic, true, move |req| {
+        let mut held = held.lock().unwrap();
+        held.push(reply_to(req, "", req.payload.to_vec()));
+        if held.len() < n {
+            return Vec::new();
+        }
+        let mut replies: Vec<Reply> = held.drain(..).collect();
+        let mut state = seed;
+        for i in (1..replies.len()).rev() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            replies.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        replies
+    })
+}
+
+#[test]
+fn shuffled_responses_come_out_in_input_order_through_a_format() {
+    let broker = Broker::start();
+    let _r = answering_shuffled(broker.port, "shuf/req", 16, 7);
+    let input = numbered(16);
+    let out = batch(broker.port, "shuf")
+        .args(["-W", "10s", "-F", "%t:%p"])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    let expected: String = (1..=16).map(|i| format!("shuf/resp:{i}\n")).collect();
+    assert_prints(out, &expected);
+}
+
 #[test]
 fn unordered_prints_responses_as_they_arrive() {
     let broker = Broker::start();
