@@ -250,3 +250,43 @@ fn tls_use_os_certs_trusts_ssl_cert_file_as_mosquitto_pub_does() {
         );
     }
 }
+
+#[test]
+fn a_cipher_list_does_not_limit_a_tls13_handshake_on_either() {
+    // The same RSA-only list against a listener that may speak TLS 1.3:
+    // OpenSSL takes TLS 1.3 suites from its own list, so both connect.
+    let certs = tempfile::tempdir().unwrap();
+    let (broker, tls_port) = tls_broker(certs.path(), false);
+    let seen = Collector::start(broker.port, "tls/#", true);
+    let ca = certs.path().join("ca.pem");
+    let (ca, p) = (ca.to_str().unwrap(), tls_port.to_string());
+    let list = "ECDHE-RSA-AES128-GCM-SHA256";
+    let run = |tool: &str| {
+        let payload = format!("{tool} 1.3");
+        let args = [
+            "-h",
+            "localhost",
+            "-p",
+            &p,
+            "--cafile",
+            ca,
+            "--ciphers",
+            list,
+            "-t",
+            "tls/13",
+            "-m",
+            &payload,
+        ];
+        match tool {
+            "mqrr" => mqrr_pub(&args, &[]),
+            _ => mosquitto_pub_run(&args, &[]),
+        }
+    };
+    let (mqrr_out, mosq_out) = (run("mqrr"), run("mosquitto_pub"));
+    assert_prints(mqrr_out, "");
+    assert!(mosq_out.status.success(), "{}", describe(&mosq_out));
+    assert_eq!(
+        arrived(&seen, broker.port, &mut 0),
+        ["mosquitto_pub 1.3", "mqrr 1.3"]
+    );
+}
