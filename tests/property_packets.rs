@@ -179,3 +179,52 @@ fn subscribe_and_unsubscribe_properties_reach_the_broker_on_their_packets() {
         assert_eq!(all(p, prop::USER_PROPERTY), Vec::<Vec<u8>>::new(), "{p:?}");
     }
 }
+
+#[test]
+fn a_request_s_subscribe_and_disconnect_carry_their_properties() {
+    // The request mode: SUBSCRIBE to -e, PUBLISH, nobody answers, -W ends
+    // it (27) with a clean DISCONNECT.
+    let broker = FakeBroker::start(|c| {
+        c.handshake(Props::new());
+        c.suback(&[1]);
+        c.expect(PUBLISH);
+        // Whatever comes before the DISCONNECT (an UNSUBSCRIBE, acks).
+        while let Some(p) = c.next() {
+            match p.kind {
+                UNSUBSCRIBE => {
+                    // MQTT 5: id, no properties, success for the one filter.
+                    let [hi, lo] = p.id.to_be_bytes();
+                    c.send("UNSUBACK", &packet(UNSUBACK << 4, &[hi, lo, 0, 0]));
+                }
+                DISCONNECT => break,
+                _ => {}
+            }
+        }
+    });
+    let out = mqrr()
+        .args(broker_args(broker.port))
+        .args(["-t", "req", "-e", "resp", "-m", "x", "-W", "300ms"])
+        .args(["-D", "subscribe", "user-property", "sk", "sv"])
+        .args(["-D", "disconnect", "reason-string", "gave up"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_failure(&out, 27, &["no response on resp"]);
+    let packets = sent(broker.finish(STEP_BOUND));
+    let subscribe = only(&packets, SUBSCRIBE);
+    assert_eq!(subscribe.filters[0].0, "resp", "{subscribe:?}");
+    assert_eq!(
+        all(subscribe, prop::USER_PROPERTY),
+        [b"sk=sv".to_vec()],
+        "{subscribe:?}"
+    );
+    let publish = only(&packets, PUBLISH);
+    assert_eq!(all(publish, prop::USER_PROPERTY), Vec::<Vec<u8>>::new());
+    let disconnect = only(&packets, DISCONNECT);
+    assert_eq!(disconnect.reason, 0, "{disconnect:?}");
+    assert_eq!(
+        all(disconnect, prop::REASON_STRING),
+        [b"gave up".to_vec()],
+        "{disconnect:?}"
+    );
+}
