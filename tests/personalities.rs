@@ -525,6 +525,7 @@ fn mosquitto_rr_options_print_what_mosquitto_rr_prints() {
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-i", "{id}"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "--id", "{id}"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-I", "pfx-"],
+        &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "--id-prefix", "pfx-"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "-k", "30"],
         &["-t", "rq/a", "-e", "rs/a", "-m", "hello", "--keepalive", "7"],
         // No effect in mosquitto_rr 2.0; mqrr never takes a retained answer.
@@ -562,7 +563,7 @@ fn mosquitto_rr_options_print_what_mosquitto_rr_prints() {
                 "{what}: {ids:?}"
             );
         }
-        if args.contains(&"-I") {
+        if args.contains(&"-I") || args.contains(&"--id-prefix") {
             assert_eq!(ids[0], format!("pfx-{}", mosq.pid), "{what}");
             assert!(ids[1].starts_with("pfx-"), "{what}: {ids:?}");
         }
@@ -752,6 +753,7 @@ fn mosquitto_pub_options_publish_what_mosquitto_pub_publishes() {
         (&["-t", "pb/c", "-m", "c", "-c", "-i", "{id}", "-V", "5", "-x", "10"], b""),
         (&["-t", "pb/k", "-m", "k", "-k", "30", "-i", "{id}"], b""),
         (&["-t", "pb/k", "-m", "k", "-I", "pfx-"], b""),
+        (&["-t", "pb/k", "-m", "k", "--id-prefix", "pfx-", "-q", "1"], b""),
         // A clean exit: the Will is not published (recorded) by either.
         (&["-t", "pb/w", "-m", "w", "--will-topic", "pb/will", "--will-payload", "never", "--will-retain"], b""),
         (&["-L", url, "-m", "u"], b""),
@@ -773,6 +775,13 @@ fn mosquitto_pub_options_publish_what_mosquitto_pub_publishes() {
             mqrr_sent, mosq_sent,
             "{what}: published (left mqrr, right mosquitto)"
         );
+        // -I: mosquitto adds its pid, mqrr a random suffix (see the
+        // differences).
+        if args.contains(&"-I") || args.contains(&"--id-prefix") {
+            assert_eq!(mosq.1[0].0, format!("pfx-{}", mosq.0.pid), "{what}");
+            assert!(mqrr.1[0].0.starts_with("pfx-"), "{what}: {:?}", mqrr.1);
+            assert_ne!(mqrr.1[0].0, mosq.1[0].0, "{what}");
+        }
     }
 }
 
@@ -904,6 +913,7 @@ fn mosquitto_sub_options_print_what_mosquitto_sub_prints() {
         // Connection: id, keepalive, session (-x ignored on 3.1.1).
         (&["-t", "s/#", "-C", "6", "-v", "-i", "{id}", "-k", "20"], "s/#"),
         (&["-t", "s/#", "-C", "6", "-v", "-I", "pfx-"], "s/#"),
+        (&["-t", "s/#", "-C", "6", "-v", "--id-prefix", "pfx-"], "s/#"),
         (&["-t", "s/#", "-C", "6", "-v", "-x", "60"], "s/#"),
         (&["-t", "s/#", "-C", "6", "-v", "-x", "60", "-V", "5"], "s/#"),
         (&["-t", "s/#", "-C", "6", "-v", "-c", "-i", "{id}"], "s/#"),
@@ -1595,6 +1605,50 @@ fn mosquitto_sub_and_pub_differences_are_pinned() {
     }
 }
 
+#[test]
+fn bind_address_and_socks_proxy_are_not_supported_under_the_mosquitto_names() {
+    // mosquitto's clients bind to -A's address and go through a SOCKS5
+    // proxy; Paho C can do neither, so mqrr says so (exit 1, one line, as
+    // a usage error of the tool) and connects nowhere. mosquitto_pub's
+    // side, for the record: -A works.
+    let broker = Broker::logging();
+    let links = Links::new();
+    let mut recorder = Recorder::start(broker.port, "na");
+    let args: Vec<String> = ["-A", "127.0.0.1", "-t", "na/a", "-m", "bound"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mosq = run_one(&links, Side::Mosquitto, Tool::Pub, broker.port, &args, b"");
+    assert_eq!(mosq.code, Some(0), "{mosq:?}");
+    let sent: Vec<Vec<u8>> = recorder.take().into_iter().map(|r| r.payload).collect();
+    assert_eq!(sent, [b"bound".to_vec()]);
+    for (option, value) in [("-A", "127.0.0.1"), ("--proxy", "socks5h://x")] {
+        for tool in [Tool::Pub, Tool::Sub, Tool::Rr] {
+            let mut args = vec![option, value, "-t", "na/b"];
+            if tool != Tool::Sub {
+                args.extend(["-m", "never"]);
+            }
+            if tool == Tool::Rr {
+                args.extend(["-e", "na/c"]);
+            }
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            let from = log_len(&broker);
+            let mqrr = run_one(&links, Side::Mqrr, tool, broker.port, &args, b"");
+            let what = format!("{} {args:?}", tool.name());
+            assert_eq!(mqrr.code, Some(1), "{what}: {mqrr:?}");
+            assert!(mqrr.stdout.is_empty(), "{what}: {mqrr:?}");
+            assert_eq!(mqrr.stderr.lines().count(), 1, "{what}: {mqrr:?}");
+            assert!(
+                mqrr.stderr
+                    .starts_with(&format!("Error: {option} is not supported")),
+                "{what}: {mqrr:?}"
+            );
+            assert_eq!(connects(&broker, from), Connects::new(), "{what}");
+        }
+    }
+    assert_eq!(recorder.take(), Vec::<Rec>::new(), "published nothing");
+}
+
 // ---------------------------------------------------------------------------
 // Options files
 // ---------------------------------------------------------------------------
@@ -1970,30 +2024,6 @@ fn mqrr_s_environment_does_not_redirect_a_mosquitto_command_line() {
     }
 }
 
-/// A test CA, and a `localhost` certificate it signed, in `dir`
-/// (`ca.pem`, `server.pem`, `server.key`).
-fn test_ca(dir: &std::path::Path) {
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::DigitalSignature,
-    ];
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "personalities test CA");
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
-        .unwrap();
-    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    leaf.distinguished_name
-        .push(rcgen::DnType::CommonName, "localhost");
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = leaf.signed_by(&key, &ca).unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
-}
-
 #[test]
 fn tls_options_connect_as_with_mosquitto_and_port_8883_speaks_tls() {
     let dir = tempfile::tempdir().unwrap();
@@ -2029,9 +2059,30 @@ fn tls_options_connect_as_with_mosquitto_and_port_8883_speaks_tls() {
     let ca = d.join("ca.pem");
     let ca = ca.to_str().unwrap();
     let p = tls_port.to_string();
+    // --capath: a directory of hashed names (`openssl rehash`), which both
+    // need; the same certificate under its own name only is not found.
+    let (hashed, unhashed) = (d.join("hashed"), d.join("unhashed"));
+    for dir in [&hashed, &unhashed] {
+        std::fs::create_dir(dir).unwrap();
+        std::fs::copy(d.join("ca.pem"), dir.join("ca.pem")).unwrap();
+    }
+    let rehash = Command::new("openssl")
+        .arg("rehash")
+        .arg(&hashed)
+        .status()
+        .expect("openssl rehash");
+    assert!(rehash.success(), "openssl rehash {hashed:?}");
+    let (hashed, unhashed) = (hashed.to_str().unwrap(), unhashed.to_str().unwrap());
     #[rustfmt::skip]
     let mut cases: Vec<(Vec<&str>, bool)> = vec![
         (vec!["--cafile", ca, "-h", "localhost", "-p", &p, "-t", "tls/a", "-m", "x"], true),
+        (vec!["--capath", hashed, "-h", "localhost", "-p", &p, "-t", "tls/h", "-m", "x"], true),
+        (vec!["--capath", unhashed, "-h", "localhost", "-p", &p, "-t", "tls/i", "-m", "x"], false),
+        // The system store, which SSL_CERT_FILE makes this test's CA.
+        (vec!["--tls-use-os-certs", "-h", "localhost", "-p", &p, "-t", "tls/j", "-m", "x"], true),
+        // mosquitto offers no ALPN: the protocol offered changes nothing
+        // (that it is offered: tls_alpn_is_offered_in_the_handshake_…).
+        (vec!["--cafile", ca, "--tls-alpn", "x-amzn-mqtt-ca", "-h", "localhost", "-p", &p, "-t", "tls/k", "-m", "x"], true),
         (vec!["--cafile", ca, "--tls-version", "tlsv1.2", "-h", "localhost", "-p", &p, "-t", "tls/b", "-m", "x"], true),
         // The certificate names localhost, not 127.0.0.1: both refuse,
         // unless --insecure.
@@ -2109,5 +2160,200 @@ fn unix_sockets_by_unix_or_port_0_as_in_mosquitto() {
         }
         assert_eq!(sent[0].len(), 1, "{args:?}: {sent:?}");
         assert_eq!(sent[1], sent[0], "{args:?} (left mqrr, right mosquitto)");
+    }
+}
+
+/// `openssl s_server` on a free port with `dir`'s `localhost` certificate,
+/// accepting one client and selecting the ALPN protocol `alpn` (a client
+/// offering only others fails its handshake), its output collected as it
+/// comes. Listening when it returns; killed on drop.
+struct TlsServer {
+    port: u16,
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl TlsServer {
+    fn start(dir: &std::path::Path, alpn: &str) -> TlsServer {
+        let port = free_port();
+        let mut child = Command::new("openssl")
+            .arg("s_server")
+            .args(["-accept", &port.to_string(), "-naccept", "1", "-alpn", alpn])
+            .arg("-cert")
+            .arg(dir.join("server.pem"))
+            .arg("-key")
+            .arg(dir.join("server.key"))
+            // Kept open: at end of input s_server ends the connection.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("openssl s_server");
+        let output = Arc::new(Mutex::new(String::new()));
+        let pipes: [Box<dyn Read + Send>; 2] = [
+            Box::new(child.stdout.take().unwrap()),
+            Box::new(child.stderr.take().unwrap()),
+        ];
+        for mut pipe in pipes {
+            let sink = output.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        let server = TlsServer {
+            port,
+            child,
+            output,
+        };
+        // s_server says ACCEPT once it listens (a probe would be its one
+        // client).
+        assert!(
+            server.wait_for("ACCEPT"),
+            "s_server did not listen: {}",
+            server.text()
+        );
+        server
+    }
+
+    fn text(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, needle: &str) -> bool {
+        wait_until(Duration::from_secs(10), || self.text().contains(needle))
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn tls_alpn_is_offered_in_the_handshake_as_mosquitto_offers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    test_ca(dir.path());
+    let ca = dir.path().join("ca.pem");
+    let links = Links::new();
+    let offered = "ALPN protocols advertised by the client: x-amzn-mqtt-ca";
+    for side in SIDES {
+        // The server's protocol: the handshake completes (the client then
+        // waits for a CONNACK that s_server will not send).
+        let server = TlsServer::start(dir.path(), "x-amzn-mqtt-ca");
+        let mut client = Running::start(
+            links
+                .command(side, Tool::Pub)
+                .arg("--cafile")
+                .arg(&ca)
+                .args(["--tls-alpn", "x-amzn-mqtt-ca", "-h", "localhost", "-p"])
+                .arg(server.port.to_string())
+                .args(["-t", "alpn/a", "-m", "x"]),
+            b"",
+        );
+        assert!(
+            server.wait_for("ALPN protocols selected: x-amzn-mqtt-ca"),
+            "{side:?}: {}",
+            server.text()
+        );
+        assert!(
+            server.text().contains(offered),
+            "{side:?}: {}",
+            server.text()
+        );
+        let _ = client.child.kill();
+        let _ = client.finish("alpn: accepted, killed");
+
+        // Another protocol: the server refuses the handshake, and both fail
+        // (mosquitto_pub 1 or 8, "A TLS error occurred"; mqrr 3).
+        let server = TlsServer::start(dir.path(), "mqtt");
+        let ran = Running::start(
+            links
+                .command(side, Tool::Pub)
+                .arg("--cafile")
+                .arg(&ca)
+                .args(["--tls-alpn", "x-amzn-mqtt-ca", "-h", "localhost", "-p"])
+                .arg(server.port.to_string())
+                .args(["-t", "alpn/b", "-m", "x"]),
+            b"",
+        )
+        .finish("alpn: refused");
+        match side {
+            // 1 or 8: whether the handshake failed within mosquitto_connect
+            // or in its loop is a matter of timing.
+            Side::Mosquitto => assert!(
+                matches!(ran.code, Some(1 | 8)) && ran.stderr.contains("A TLS error occurred"),
+                "{ran:?}"
+            ),
+            Side::Mqrr => assert_eq!(ran.code, Some(3), "{ran:?}"),
+        }
+        assert!(server.wait_for(offered), "{side:?}: {}", server.text());
+        assert!(
+            server.text().contains("no application protocol"),
+            "{side:?}: {}",
+            server.text()
+        );
+    }
+}
+
+#[test]
+fn tls_psk_connects_and_publishes_as_with_mosquitto() {
+    // A PSK listener beside the plain one the recorder uses. OpenSSL does
+    // PSK on TLS 1.3 as well: no cipher list is needed on either side.
+    let psk_port = free_port();
+    let broker = Broker::with_files(
+        &[("psk", b"me:0123456789abcdef\n" as &[u8])],
+        &format!(
+            "allow_anonymous true\nuser root\nlistener {psk_port} 127.0.0.1\npsk_hint mqrr-test\npsk_file {{dir}}/psk\n\
+             use_identity_as_username false\n"
+        ),
+    );
+    assert!(
+        listening(psk_port, Duration::from_secs(10)),
+        "no PSK listener"
+    );
+    let mut recorder = Recorder::start(broker.port, "psk");
+    let links = Links::new();
+    let p = psk_port.to_string();
+    for (key, ok) in [("0123456789abcdef", true), ("00112233", false)] {
+        let mut sent = Vec::new();
+        for side in SIDES {
+            let args = [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &p,
+                "--psk",
+                key,
+                "--psk-identity",
+                "me",
+                "-t",
+                "psk/a",
+                "-m",
+                key,
+            ];
+            let ran = Running::start(links.command(side, Tool::Pub).args(args), b"").finish("psk");
+            // A wrong key: mosquitto_pub 8 (TLS error; 1 when the handshake
+            // fails within mosquitto_connect), mqrr 3 (could not connect,
+            // spec §11).
+            let expected: &[i32] = match (ok, side) {
+                (true, _) => &[0],
+                (false, Side::Mosquitto) => &[8, 1],
+                (false, Side::Mqrr) => &[3],
+            };
+            assert!(
+                ran.code.is_some_and(|c| expected.contains(&c)),
+                "{side:?} --psk {key}: {ran:?}"
+            );
+            sent.push(recorder.take());
+        }
+        assert_eq!(sent[0].len(), usize::from(ok), "--psk {key}: {sent:?}");
+        assert_eq!(sent[1], sent[0], "--psk {key} (left mqrr, right mosquitto)");
     }
 }

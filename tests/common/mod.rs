@@ -88,9 +88,11 @@ fn sbin(name: &str) -> PathBuf {
 }
 
 /// Starts the server `program` (`mosquitto`, `nats-server`: the Debian
-/// package has the same name) with `-c conf`, its output thrown away.
-fn start_server(program: &str, conf: &Path) -> Child {
+/// package has the same name) with `-c conf` and `env` added to its
+/// environment, its output thrown away.
+fn start_server(program: &str, conf: &Path, env: &[(String, String)]) -> Child {
     Command::new(sbin(program))
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("-c")
         .arg(conf)
         .stdout(Stdio::null())
@@ -104,6 +106,7 @@ pub struct Broker {
     pub port: u16,
     pub dir: tempfile::TempDir,
     extra: String,
+    env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -122,15 +125,28 @@ impl Broker {
     /// Like `with_config`, but first writes `files` (name, content) into the
     /// broker's directory, for configs that name them (`{dir}/acl`).
     pub fn with_files(files: &[(&str, &[u8])], extra: &str) -> Broker {
+        Broker::with_env(files, extra, &[])
+    }
+
+    /// Like `with_files`, with `env` (`{dir}` replaced as in `extra`) added
+    /// to mosquitto's environment: `OPENSSL_CONF` caps what its TLS
+    /// listeners speak where mosquitto's own options cannot.
+    pub fn with_env(files: &[(&str, &[u8])], extra: &str, env: &[(&str, &str)]) -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
         for (name, content) in files {
             std::fs::write(dir.path().join(name), content).unwrap();
         }
-        let extra = extra.replace("{dir}", dir.path().to_str().unwrap());
+        let d = dir.path().to_str().unwrap();
+        let extra = extra.replace("{dir}", d);
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.replace("{dir}", d)))
+            .collect();
         let mut b = Broker {
             port: free_port(),
             dir,
             extra,
+            env,
             child: None,
         };
         b.spawn();
@@ -198,7 +214,7 @@ impl Broker {
             self.port, self.extra
         );
         std::fs::write(&conf, text).unwrap();
-        self.child = Some(start_server("mosquitto", &conf));
+        self.child = Some(start_server("mosquitto", &conf, &self.env));
         let port = self.port;
         assert!(
             listening(port, Duration::from_secs(10)),
@@ -256,7 +272,7 @@ impl Nats {
             ),
         )
         .unwrap();
-        let child = start_server("nats-server", &conf);
+        let child = start_server("nats-server", &conf, &[]);
         assert!(
             listening(port, Duration::from_secs(15)),
             "nats-server did not listen on {port}"
@@ -270,6 +286,30 @@ impl Drop for Nats {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A test CA, and a `localhost` certificate it signed (ECDSA P-256 keys,
+/// rcgen's default), in `dir`: `ca.pem`, `server.pem`, `server.key`.
+pub fn test_ca(dir: &Path) {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "mqrr test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    leaf.distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
 }
 
 /// A request as the responder saw it.
