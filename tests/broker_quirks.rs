@@ -57,7 +57,19 @@ impl ClosesOnConnect {
         ClosesOnConnect::start(|level| level == 4)
     }
 
+    /// The 3.1.1-only broker that never answers MQTT 5 and keeps the
+    /// connection open, as amqtt does with a user name and password.
+    fn silent_on_mqtt5() -> ClosesOnConnect {
+        ClosesOnConnect::start_as(|level| level == 4, true)
+    }
+
     fn start(accepts: fn(u8) -> bool) -> ClosesOnConnect {
+        ClosesOnConnect::start_as(accepts, false)
+    }
+
+    /// `silent`: a CONNECT it does not take is read and left unanswered,
+    /// the connection open until the client closes it.
+    fn start_as(accepts: fn(u8) -> bool, silent: bool) -> ClosesOnConnect {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -79,6 +91,9 @@ impl ClosesOnConnect {
                     };
                     // Protocol level: after the 2-byte length and "MQTT".
                     if first >> 4 != CONNECT || !body.get(6).is_some_and(|&l| accepts(l)) {
+                        if silent {
+                            while read_packet(&mut s).is_some() {}
+                        }
                         let _ = s.shutdown(Shutdown::Both);
                         return;
                     }
@@ -183,4 +198,52 @@ fn a_connect_answered_by_closing_the_connection_says_so() {
         );
     }
     assert_eq!(broker.accepted_311.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn auto_falls_back_to_311_every_time_an_mqtt5_connect_is_never_answered() {
+    // amqtt with a password never answers an MQTT 5 CONNECT: -V auto gives
+    // it 3 s (at most half of -W), then tries 3.1.1. Paho's own connect
+    // timeout, set to the same 3 s, is checked by a loop that runs every
+    // 3 s from the start of the process, so it fired about 1 run in 16 a
+    // moment before mqrr's deadline, which mqrr took for an unreachable
+    // broker (exit 3, "connection refused or unreachable") instead of
+    // trying 3.1.1 (issue #18, seen on `mqrr serve`, which has no -W). The
+    // runs mostly wait: 8 at a time, 64 runs (about 25 s) missed it with a
+    // chance of (15/16)^64, under 2%.
+    const RUNS: usize = 64;
+    const AT_ONCE: usize = 8;
+    let broker = ClosesOnConnect::silent_on_mqtt5();
+    let port = broker.port;
+    let workers: Vec<_> = (0..AT_ONCE)
+        .map(|w| {
+            std::thread::spawn(move || {
+                let mut failed = Vec::new();
+                for i in (w..RUNS).step_by(AT_ONCE) {
+                    let out = mqrr()
+                        .arg("pub")
+                        .args(broker_args(port))
+                        .args(["-V", "auto", "-t", "t", "-m", "x", "-W", "10s"])
+                        .timeout(Duration::from_secs(20))
+                        .output()
+                        .unwrap();
+                    assert_no_panic(&out);
+                    if !out.status.success() {
+                        failed.push(format!("run {i}: {}", describe(&out)));
+                    }
+                }
+                failed
+            })
+        })
+        .collect();
+    let failed: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {RUNS} runs failed: {failed:#?}",
+        failed.len()
+    );
+    assert_eq!(broker.accepted_311.load(Ordering::SeqCst), RUNS);
 }

@@ -86,10 +86,10 @@ pub async fn connect_tapped(
         None => Some(now + V5_PATIENCE),
     };
     let mut result = attempt(&client, &options, v5_deadline).await;
-    let gave_up = matches!(result, Err(None)) && v5_deadline != deadline;
+    let gave_up = ran_out(&result) && v5_deadline != deadline;
     if auto && (gave_up || matches!(&result, Err(Some(f)) if refuses_version(f))) {
         let why = match &result {
-            Err(Some(f)) => describe_failure(f),
+            Err(Some(f)) if !gave_up => describe_failure(f),
             _ => "no CONNACK in time".to_string(),
         };
         trace(format!(
@@ -358,6 +358,30 @@ fn refuses_version(f: &Failed) -> bool {
     }
 }
 
+/// Whether an attempt ended for want of time: mqrr's deadline passed
+/// (`Err(None)`), or Paho's own connect timeout, set from the same
+/// deadline, fired a moment before it. Paho checks that timeout in a loop
+/// that runs every 3 s, so now and then it comes first: the bounded MQTT 5
+/// attempt of `-V auto` then ended as a "connection refused or
+/// unreachable" (exit 3) instead of trying 3.1.1 (amqtt with a password,
+/// 1 run in about 300 of `scripts/interop`, issue #18).
+fn ran_out(result: &std::result::Result<paho::Done, Option<Failed>>) -> bool {
+    match result {
+        Err(None) => true,
+        Err(Some(f)) => is_connect_timeout(f),
+        Ok(_) => false,
+    }
+}
+
+/// Paho C's "TCP connect timeout": no CONNACK within its connect timeout
+/// (the TCP connection may or may not have been made).
+fn is_connect_timeout(f: &Failed) -> bool {
+    f.reason.is_none()
+        && f.message
+            .as_deref()
+            .is_some_and(|m| m.contains("connect timeout"))
+}
+
 fn is_tcp_failure(f: &Failed) -> bool {
     f.message
         .as_deref()
@@ -435,4 +459,34 @@ fn connect_error(f: &Failed, s: &ConnectionSettings) -> Error {
         "connection failed".to_string()
     };
     Error::Connect(format!("cannot connect to {at}: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(message: &str) -> Failed {
+        Failed {
+            code: -1,
+            reason: None,
+            message: Some(message.to_string()),
+            reason_string: None,
+        }
+    }
+
+    #[test]
+    fn paho_connect_timeout_is_running_out_of_time_like_the_deadline() {
+        // Either way the bounded MQTT 5 attempt of -V auto gave up, and
+        // 3.1.1 is tried; a refused or unreachable TCP connection is an
+        // answer, and is not.
+        assert!(ran_out(&Err(None)));
+        assert!(ran_out(&Err(Some(failed("TCP connect timeout")))));
+        assert!(!ran_out(&Err(Some(failed("TCP/TLS connect failure")))));
+        assert!(!ran_out(&Err(Some(failed(
+            "TCP connect completion failure"
+        )))));
+        let mut refused = failed("connect timeout");
+        refused.reason = Some(0x87);
+        assert!(!ran_out(&Err(Some(refused))));
+    }
 }
