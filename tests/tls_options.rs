@@ -73,6 +73,39 @@ fn mqrr_pub(args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap()
 }
 
+/// One `pub --cafile CA --ciphers LIST -t TOPIC` through mqrr and then
+/// mosquitto_pub on `port`, each sending its tool's name and `tag`.
+fn both_publish_with_ciphers(
+    port: &str,
+    ca: &str,
+    list: &str,
+    topic: &str,
+    tag: &str,
+) -> (Output, Output) {
+    let run = |tool: &str| {
+        let payload = format!("{tool} {tag}");
+        let args = [
+            "-h",
+            "localhost",
+            "-p",
+            port,
+            "--cafile",
+            ca,
+            "--ciphers",
+            list,
+            "-t",
+            topic,
+            "-m",
+            &payload,
+        ];
+        match tool {
+            "mqrr" => mqrr_pub(&args, &[]),
+            _ => mosquitto_pub_run(&args, &[]),
+        }
+    };
+    (run("mqrr"), run("mosquitto_pub"))
+}
+
 /// The payloads `seen` got since the first `from`, up to an end mark
 /// published now on the plain listener (everything the finished runs sent
 /// has arrived when it has), sorted: which of two runs came first is not
@@ -116,28 +149,7 @@ fn ciphers_choose_the_tls12_suite_as_mosquitto_pub_s_do() {
     ];
     let mut from = 0;
     for (list, ok) in cases {
-        let run = |tool: &str| {
-            let payload = format!("{tool} {list}");
-            let args = [
-                "-h",
-                "localhost",
-                "-p",
-                &p,
-                "--cafile",
-                ca,
-                "--ciphers",
-                list,
-                "-t",
-                "tls/c",
-                "-m",
-                &payload,
-            ];
-            match tool {
-                "mqrr" => mqrr_pub(&args, &[]),
-                _ => mosquitto_pub_run(&args, &[]),
-            }
-        };
-        let (mqrr_out, mosq_out) = (run("mqrr"), run("mosquitto_pub"));
+        let (mqrr_out, mosq_out) = both_publish_with_ciphers(&p, ca, list, "tls/c", list);
         if ok {
             assert_prints(mqrr_out, "");
             assert!(mosq_out.status.success(), "{list}: {}", describe(&mosq_out));
@@ -261,28 +273,7 @@ fn a_cipher_list_does_not_limit_a_tls13_handshake_on_either() {
     let ca = certs.path().join("ca.pem");
     let (ca, p) = (ca.to_str().unwrap(), tls_port.to_string());
     let list = "ECDHE-RSA-AES128-GCM-SHA256";
-    let run = |tool: &str| {
-        let payload = format!("{tool} 1.3");
-        let args = [
-            "-h",
-            "localhost",
-            "-p",
-            &p,
-            "--cafile",
-            ca,
-            "--ciphers",
-            list,
-            "-t",
-            "tls/13",
-            "-m",
-            &payload,
-        ];
-        match tool {
-            "mqrr" => mqrr_pub(&args, &[]),
-            _ => mosquitto_pub_run(&args, &[]),
-        }
-    };
-    let (mqrr_out, mosq_out) = (run("mqrr"), run("mosquitto_pub"));
+    let (mqrr_out, mosq_out) = both_publish_with_ciphers(&p, ca, list, "tls/13", "1.3");
     assert_prints(mqrr_out, "");
     assert!(mosq_out.status.success(), "{}", describe(&mosq_out));
     assert_eq!(
