@@ -136,33 +136,16 @@ fn auto_falls_back_to_311_every_time_a_broker_closes_an_mqtt5_connect() {
     const RUNS: usize = 1000;
     let broker = ClosesOnConnect::mqtt311_only();
     let port = broker.port;
-    let workers: Vec<_> = (0..2)
-        .map(|w| {
-            std::thread::spawn(move || {
-                let mut failed = Vec::new();
-                for i in (w..RUNS).step_by(2) {
-                    let out = mqrr()
-                        .arg("pub")
-                        .args(broker_args(port))
-                        .args(["-V", "auto", "-t", "t", "-m", "x", "-W", "5s"])
-                        .env("MQTT_C_CLIENT_TRACE", "/dev/null")
-                        .env("MQTT_C_CLIENT_TRACE_LEVEL", "MAXIMUM")
-                        .timeout(Duration::from_secs(15))
-                        .output()
-                        .unwrap();
-                    assert_no_panic(&out);
-                    if !out.status.success() {
-                        failed.push(format!("run {i}: {}", describe(&out)));
-                    }
-                }
-                failed
-            })
-        })
-        .collect();
-    let failed: Vec<String> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let failed = pub_runs(
+        port,
+        RUNS,
+        2,
+        &["-W", "5s"],
+        &[
+            ("MQTT_C_CLIENT_TRACE", "/dev/null"),
+            ("MQTT_C_CLIENT_TRACE_LEVEL", "MAXIMUM"),
+        ],
+    );
     assert!(
         failed.is_empty(),
         "{} of {RUNS} runs failed: {failed:#?}",
@@ -215,15 +198,36 @@ fn auto_falls_back_to_311_every_time_an_mqtt5_connect_is_never_answered() {
     const AT_ONCE: usize = 8;
     let broker = ClosesOnConnect::silent_on_mqtt5();
     let port = broker.port;
-    let workers: Vec<_> = (0..AT_ONCE)
+    let failed = pub_runs(port, RUNS, AT_ONCE, &["-W", "10s"], &[]);
+    assert!(
+        failed.is_empty(),
+        "{} of {RUNS} runs failed: {failed:#?}",
+        failed.len()
+    );
+    assert_eq!(broker.accepted_311.load(Ordering::SeqCst), RUNS);
+}
+
+/// `runs` QoS 0 `mqrr pub -V auto` runs against `port`, `at_once` at a
+/// time, with `extra` arguments and `env`; the description of each run that
+/// did not exit 0 (none may panic).
+fn pub_runs(
+    port: u16,
+    runs: usize,
+    at_once: usize,
+    extra: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+) -> Vec<String> {
+    let workers: Vec<_> = (0..at_once)
         .map(|w| {
             std::thread::spawn(move || {
                 let mut failed = Vec::new();
-                for i in (w..RUNS).step_by(AT_ONCE) {
+                for i in (w..runs).step_by(at_once) {
                     let out = mqrr()
                         .arg("pub")
                         .args(broker_args(port))
-                        .args(["-V", "auto", "-t", "t", "-m", "x", "-W", "10s"])
+                        .args(["-V", "auto", "-t", "t", "-m", "x"])
+                        .args(extra)
+                        .envs(env.iter().copied())
                         .timeout(Duration::from_secs(20))
                         .output()
                         .unwrap();
@@ -236,14 +240,8 @@ fn auto_falls_back_to_311_every_time_an_mqtt5_connect_is_never_answered() {
             })
         })
         .collect();
-    let failed: Vec<String> = workers
+    workers
         .into_iter()
         .flat_map(|w| w.join().unwrap())
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{} of {RUNS} runs failed: {failed:#?}",
-        failed.len()
-    );
-    assert_eq!(broker.accepted_311.load(Ordering::SeqCst), RUNS);
+        .collect()
 }
