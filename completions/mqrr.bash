@@ -1129,7 +1129,7 @@ _mqrr() {
             return 0
             ;;
         mqrr__subcmd__sub)
-            opts="-t -T -U -q -C -W -E -R -v -N -F -j -r -f -d -h -p -L -u -P -i -I -k -V -D -c -x -A --help --topic --filter-out --unsubscribe --qos --count --timeout --timeout-fails --random-filter --retained-only --settle --remove-retained --retain-as-published --verbose --format --pretty --json --regex --fields --delimiter --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet"
+            opts="-t -T -U -q -C -W -E -R -v -N -F -f -d -h -p -L -u -P -i -I -k -V -D -c -x -A -j -r --help --topic --filter-out --unsubscribe --qos --count --timeout --timeout-fails --random-filter --retained-only --settle --remove-retained --retain-as-published --verbose --format --pretty --fields --delimiter --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet --json --regex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1199,22 +1199,6 @@ _mqrr() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --json)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -j)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --regex)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -r)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --fields)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1399,6 +1383,22 @@ _mqrr() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1407,7 +1407,7 @@ _mqrr() {
             return 0
             ;;
         mqrr__subcmd__tedge__subcmd__cmd)
-            opts="-m -s -W -o -j -r -f -d -F -h -p -L -u -P -i -I -k -V -D -c -x -A --help --device --service --entity --cmd-id --message --stdin --file --timeout --keep --list --output --json --regex --fields --delimiter --format --no-tedge-config --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet"
+            opts="-m -s -W -o -f -d -F -h -p -L -u -P -i -I -k -V -D -c -x -A -j -r --help --device --service --entity --cmd-id --message --stdin --file --timeout --keep --list --output --fields --delimiter --format --no-tedge-config --host --port --url --unix --username --password --password-file --id --id-prefix --keepalive --protocol --cafile --capath --cert --key --tls-version --ciphers --tls-use-os-certs --psk --psk-identity --tls-alpn --insecure --property --will-topic --will-payload --will-qos --will-retain --disable-clean-session --session-expiry --nodelay --proxy --keyform --tls-engine --tls-engine-kpass-sha1 --options-file --debug --quiet --json --regex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1455,22 +1455,6 @@ _mqrr() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "types json" -- "${cur}"))
-                    return 0
-                    ;;
-                --json)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -j)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --regex)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -r)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --fields)
@@ -1662,6 +1646,22 @@ _mqrr() {
                     return 0
                     ;;
                 --options-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

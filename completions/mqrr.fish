@@ -205,8 +205,6 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l file -d 'Read th
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s W -l timeout -d 'Overall deadline from start, connecting included: 600 (seconds), 90s, 1h; 0 waits forever' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s o -l output -d 'What --list prints [default: types]' -r -f -a "types\t'One command type per line'
 json\t'One JSON object: each command type with its capability message'"
-complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s j -l json -d 'Print only this RFC 6901 JSON pointer of the successful command, e.g. /currentSoftwareList' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s r -l regex -d 'Print capture group 1 (or the whole match) of this regex on the successful command' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s f -l fields -d 'Print only these fields, as cut -f: N, N-, N-M, -M, comma lists' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s d -l delimiter -d 'Field delimiter for -f' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s F -l format -d 'Print the successful command through this format string, as mosquitto_sub -F (%p is the extracted text)' -r
@@ -241,6 +239,8 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l keyform -d 'Priv
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l options-file -d 'Read options from this file: one option and its value per line, # comments, as mosquitto\'s client config files; the command line wins (-o for requests, pub, sub and serve)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s j -l json -d 'Print only this RFC 6901 JSON pointer of the successful command, e.g. /currentSoftwareList' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s r -l regex -d 'Print capture group 1 (or the whole match) of this regex on the successful command' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l help -d 'Print help'
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -s s -l stdin -d 'Read the command\'s JSON object from stdin'
 complete -c mqrr -n "__fish_mqrr_using_subcommand tedge-cmd" -l keep -d 'Leave the command\'s last state retained instead of clearing it at the end'
@@ -262,8 +262,6 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s W -l timeout -d 'Deadl
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l random-filter -d 'Print each message with this chance, in percent (mosquitto_sub\'s --random-filter; skipped messages still count for -C)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l settle -d 'With --retained-only: how long to wait after the SUBACK, and after each retained message, for more' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s F -l format -d 'Print each message through this format, as mosquitto_sub -F (request mode: each response)' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s j -l json -d 'Print only messages that are JSON with this RFC 6901 pointer, and only its value (strings unquoted)' -r
-complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s r -l regex -d 'Print only messages matching this regex, and only capture group 1 (or the whole match)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s f -l fields -d 'Print only these fields, as cut -f: N, N-, N-M, -M, comma lists' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s d -l delimiter -d 'Field delimiter for -f' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s h -l host -d 'Broker host [default: localhost] [env: MQRR_HOST]' -r
@@ -297,6 +295,8 @@ complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l keyform -d 'Private ke
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l tls-engine -d 'OpenSSL engine (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l tls-engine-kpass-sha1 -d 'Engine key password hash (not supported: Paho C has no OpenSSL engines)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l options-file -d 'Read options from this file: one option and its value per line, # comments, as mosquitto\'s client config files; the command line wins (-o for requests, pub, sub and serve)' -r -F
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s j -l json -d 'Print only messages that are JSON with this RFC 6901 pointer, and only its value (strings unquoted)' -r
+complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s r -l regex -d 'Print only messages matching this regex, and only capture group 1 (or the whole match)' -r
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l help -d 'Print help'
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -l timeout-fails -d 'Exit 27 when -W passes, -C or not (mosquitto_sub\'s rule; set by the mosquitto_sub personality)'
 complete -c mqrr -n "__fish_mqrr_using_subcommand sub" -s E -d 'Exit 0 once the broker has acknowledged every subscription (with -c -i ID: create a persistent session)'

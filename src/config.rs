@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use regex::bytes::Regex;
 
-use crate::cli::{Connection, Correlation, Protocol, RequestArgs};
+use crate::cli::{Connection, Correlation, Extraction, Protocol, RequestArgs};
 use crate::error::{Error, Result};
 use crate::mqtt::Will;
 use crate::mqtt::properties::{ByPacket, parse_spec};
@@ -620,23 +620,23 @@ impl OutputStyle {
 
 /// The extraction steps `-j`, `-r`, `-f` with `-d` (spec §3), checked:
 /// a bad pointer, regex or field list is a usage error naming the option.
-pub fn extractor(
-    json: Option<&str>,
-    regex: Option<&str>,
-    fields: Option<&str>,
-    delimiter: &str,
-) -> Result<Extractor> {
+pub fn extractor(x: &Extraction) -> Result<Extractor> {
+    let delimiter = &x.delimiter;
     Ok(Extractor {
-        json: json
+        json: x
+            .json
+            .as_deref()
             .map(JsonPointer::parse)
             .transpose()
             .map_err(|e| usage(format!("-j: {e}")))?,
-        regex: regex
+        regex: x
+            .regex
+            .as_deref()
             .map(|re| {
                 Regex::new(re).map_err(|e| usage(format!("-r: {}", one_line(&e.to_string()))))
             })
             .transpose()?,
-        fields: match fields {
+        fields: match &x.fields {
             None => None,
             Some(list) => {
                 if delimiter.is_empty() {
@@ -703,12 +703,7 @@ impl RequestSettings {
             check_payload_size(b.len())?;
         }
 
-        let extractor = extractor(
-            r.json.as_deref(),
-            r.regex.as_deref(),
-            r.fields.as_deref(),
-            &r.delimiter,
-        )?;
+        let extractor = extractor(&r.extraction)?;
 
         Ok(RequestSettings {
             topic,
@@ -859,7 +854,10 @@ mod tests {
         let r = RequestArgs {
             topic: Some("a".into()),
             response_topic: Some("b".into()),
-            regex: Some("(".into()),
+            extraction: Extraction {
+                regex: Some("(".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let e = RequestSettings::from_args(&r).unwrap_err();

@@ -10,6 +10,7 @@ use clap::{ArgAction, Parser, Subcommand};
 
 mod c8y_token;
 mod connection;
+mod extraction;
 pub mod mosquitto;
 pub mod options_file;
 mod printing;
@@ -21,6 +22,7 @@ mod tedge_cmd;
 
 pub use c8y_token::{C8yTokenArgs, TokenOutput};
 pub use connection::{Connection, Protocol};
+pub use extraction::Extraction;
 pub use printing::Printing;
 pub use publish::PubArgs;
 pub use request::{Correlation, RequestArgs};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{Printing, parse_duration, parse_interval, parse_qos};
+use super::{Extraction, Printing, parse_duration, parse_interval, parse_qos};
 
 /// Options of the general request mode.
 #[derive(Debug, Args, Clone, Default)]
@@ -137,43 +137,8 @@ pub struct RequestArgs {
     #[command(flatten)]
     pub printing: Printing,
 
-    /// Match and print only this RFC 6901 JSON pointer, e.g. /data/0/value (strings print unquoted)
-    #[arg(
-        short = 'j',
-        long,
-        value_name = "POINTER",
-        help_heading = "Match and extract"
-    )]
-    pub json: Option<String>,
-
-    /// Match this regex and print capture group 1 (or the whole match)
-    #[arg(
-        short = 'r',
-        long,
-        value_name = "RE",
-        help_heading = "Match and extract"
-    )]
-    pub regex: Option<String>,
-
-    /// Print only these fields, as cut -f: N, N-, N-M, -M, comma lists
-    #[arg(
-        short = 'f',
-        long,
-        value_name = "LIST",
-        allow_hyphen_values = true,
-        help_heading = "Match and extract"
-    )]
-    pub fields: Option<String>,
-
-    /// Field delimiter for -f
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "STR",
-        default_value = ",",
-        help_heading = "Match and extract"
-    )]
-    pub delimiter: String,
+    #[command(flatten, next_help_heading = "Match and extract")]
+    pub extraction: Extraction,
 }
 
 fn parse_user_property(s: &str) -> Result<(String, String), String> {

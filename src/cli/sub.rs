@@ -5,9 +5,13 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args};
 
-use super::{Connection, Printing, parse_duration, parse_interval, parse_qos};
+use super::{Connection, Extraction, Printing, parse_duration, parse_interval, parse_qos};
 
 #[derive(Debug, Args, Clone)]
+#[command(
+    mut_arg("json", |a| a.help("Print only messages that are JSON with this RFC 6901 pointer, and only its value (strings unquoted)")),
+    mut_arg("regex", |a| a.help("Print only messages matching this regex, and only capture group 1 (or the whole match)"))
+)]
 pub struct SubArgs {
     /// Print help
     #[arg(long, action = ArgAction::Help)]
@@ -93,43 +97,8 @@ pub struct SubArgs {
     #[command(flatten)]
     pub printing: Printing,
 
-    /// Print only messages that are JSON with this RFC 6901 pointer, and only its value (strings unquoted)
-    #[arg(
-        short = 'j',
-        long,
-        value_name = "POINTER",
-        help_heading = "Match and extract"
-    )]
-    pub json: Option<String>,
-
-    /// Print only messages matching this regex, and only capture group 1 (or the whole match)
-    #[arg(
-        short = 'r',
-        long,
-        value_name = "RE",
-        help_heading = "Match and extract"
-    )]
-    pub regex: Option<String>,
-
-    /// Print only these fields, as cut -f: N, N-, N-M, -M, comma lists
-    #[arg(
-        short = 'f',
-        long,
-        value_name = "LIST",
-        allow_hyphen_values = true,
-        help_heading = "Match and extract"
-    )]
-    pub fields: Option<String>,
-
-    /// Field delimiter for -f
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "STR",
-        default_value = ",",
-        help_heading = "Match and extract"
-    )]
-    pub delimiter: String,
+    #[command(flatten, next_help_heading = "Match and extract")]
+    pub extraction: Extraction,
 
     #[command(flatten)]
     pub connection: Connection,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, ValueEnum};
 
-use super::{Connection, parse_duration};
+use super::{Connection, Extraction, parse_duration};
 
 /// Output forms of `tedge-cmd --list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -18,6 +18,10 @@ pub enum ListOutput {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(
+    mut_arg("json", |a| a.help("Print only this RFC 6901 JSON pointer of the successful command, e.g. /currentSoftwareList")),
+    mut_arg("regex", |a| a.help("Print capture group 1 (or the whole match) of this regex on the successful command"))
+)]
 pub struct TedgeCmdArgs {
     /// Print help
     #[arg(long, action = ArgAction::Help)]
@@ -84,43 +88,8 @@ pub struct TedgeCmdArgs {
     )]
     pub output: Option<ListOutput>,
 
-    /// Print only this RFC 6901 JSON pointer of the successful command, e.g. /currentSoftwareList
-    #[arg(
-        short = 'j',
-        long,
-        value_name = "POINTER",
-        help_heading = "Extract from the successful command"
-    )]
-    pub json: Option<String>,
-
-    /// Print capture group 1 (or the whole match) of this regex on the successful command
-    #[arg(
-        short = 'r',
-        long,
-        value_name = "RE",
-        help_heading = "Extract from the successful command"
-    )]
-    pub regex: Option<String>,
-
-    /// Print only these fields, as cut -f: N, N-, N-M, -M, comma lists
-    #[arg(
-        short = 'f',
-        long,
-        value_name = "LIST",
-        allow_hyphen_values = true,
-        help_heading = "Extract from the successful command"
-    )]
-    pub fields: Option<String>,
-
-    /// Field delimiter for -f
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "STR",
-        default_value = ",",
-        help_heading = "Extract from the successful command"
-    )]
-    pub delimiter: String,
+    #[command(flatten, next_help_heading = "Extract from the successful command")]
+    pub extraction: Extraction,
 
     /// Print the successful command through this format string, as mosquitto_sub -F (%p is the extracted text)
     #[arg(

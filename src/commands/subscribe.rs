@@ -105,12 +105,7 @@ impl Settings {
                 "--retain-as-published needs MQTT 5, but -V 311 was given".into(),
             ));
         }
-        let extractor = extractor(
-            a.json.as_deref(),
-            a.regex.as_deref(),
-            a.fields.as_deref(),
-            &a.delimiter,
-        )?;
+        let extractor = extractor(&a.extraction)?;
         let output = OutputStyle::from_args(
             a.verbose,
             a.no_newline,

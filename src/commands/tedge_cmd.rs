@@ -179,16 +179,11 @@ impl Settings {
         } else {
             Payload::Bytes(INIT.to_vec())
         };
-        let extractor = crate::config::extractor(
-            args.json.as_deref(),
-            args.regex.as_deref(),
-            args.fields.as_deref(),
-            &args.delimiter,
-        )?;
+        let extractor = crate::config::extractor(&args.extraction)?;
         let extraction = [
-            ("-j", &args.json),
-            ("-r", &args.regex),
-            ("-f", &args.fields),
+            ("-j", &args.extraction.json),
+            ("-r", &args.extraction.regex),
+            ("-f", &args.extraction.fields),
         ]
         .iter()
         .filter_map(|(option, value)| value.as_ref().map(|v| format!("{option} {v}")))
