@@ -323,15 +323,6 @@ fn publish_denied_by_acl_at_qos1_on_mqtt5_exits_4_fast_naming_the_topic() {
 /// delivery), so a refused subscription needs the dynamic security plugin:
 /// anonymous clients may subscribe to `resp` only.
 fn broker_refusing_subscriptions() -> Broker {
-    let plugin = [
-        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/mosquitto_dynamic_security.so",
-        "/usr/local/lib/mosquitto_dynamic_security.so",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists())
-    .expect("mosquitto_dynamic_security.so (ships with mosquitto 2.0)");
     let dynsec = br#"{
   "defaultACLAccess": {"publishClientSend": true, "publishClientReceive": true,
                        "subscribe": false, "unsubscribe": true},
@@ -342,13 +333,7 @@ fn broker_refusing_subscriptions() -> Broker {
   ]}],
   "anonymousGroup": "anonymous"
 }"#;
-    Broker::with_files(
-        &[("dynsec.json", dynsec)],
-        &format!(
-            "user root\nallow_anonymous true\nplugin {plugin}\n\
-             plugin_opt_config_file {{dir}}/dynsec.json\n"
-        ),
-    )
+    Broker::with_dynsec(dynsec)
 }
 
 #[test]

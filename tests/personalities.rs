@@ -1380,15 +1380,6 @@ fn mosquitto_rr_keeps_mqrr_s_fixes() {
 /// mosquitto 2.0's dynamic security plugin: anonymous clients may
 /// subscribe to `ok/#` only, and not publish on `ok/denied/#`.
 fn broker_with_acl() -> Broker {
-    let plugin = [
-        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/mosquitto_dynamic_security.so",
-        "/usr/local/lib/mosquitto_dynamic_security.so",
-    ]
-    .into_iter()
-    .find(|p| std::path::Path::new(p).exists())
-    .expect("mosquitto_dynamic_security.so (ships with mosquitto 2.0)");
     let dynsec = br#"{
   "defaultACLAccess": {"publishClientSend": true, "publishClientReceive": true,
                        "subscribe": false, "unsubscribe": true},
@@ -1400,13 +1391,7 @@ fn broker_with_acl() -> Broker {
   ]}],
   "anonymousGroup": "anonymous"
 }"#;
-    Broker::with_files(
-        &[("dynsec.json", dynsec)],
-        &format!(
-            "user root\nallow_anonymous true\nplugin {plugin}\n\
-             plugin_opt_config_file {{dir}}/dynsec.json\n"
-        ),
-    )
+    Broker::with_dynsec(dynsec)
 }
 
 #[test]

@@ -7,7 +7,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -481,15 +480,6 @@ fn a_10_mb_line_arrives_whole_between_its_neighbours() {
 /// to anything and publish only on `allowed/#`: a publish elsewhere gets a
 /// negative PUBACK/PUBREC (0x87) on MQTT 5.
 fn broker_refusing_publishes() -> Broker {
-    let plugin = [
-        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/mosquitto_dynamic_security.so",
-        "/usr/local/lib/mosquitto_dynamic_security.so",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists())
-    .expect("mosquitto_dynamic_security.so (ships with mosquitto 2.0)");
     let dynsec = br#"{
   "defaultACLAccess": {"publishClientSend": false, "publishClientReceive": true,
                        "subscribe": true, "unsubscribe": true},
@@ -500,13 +490,7 @@ fn broker_refusing_publishes() -> Broker {
   ]}],
   "anonymousGroup": "anonymous"
 }"#;
-    Broker::with_files(
-        &[("dynsec.json", dynsec)],
-        &format!(
-            "user root\nallow_anonymous true\nplugin {plugin}\n\
-             plugin_opt_config_file {{dir}}/dynsec.json\n"
-        ),
-    )
+    Broker::with_dynsec(dynsec)
 }
 
 #[test]

@@ -128,6 +128,29 @@ impl Broker {
         Broker::with_env(files, extra, &[])
     }
 
+    /// A broker whose access rules come from mosquitto 2.0's dynamic
+    /// security plugin, configured by `dynsec` (its JSON file). The plugin,
+    /// not `acl_file`, is what refuses a SUBSCRIBE or answers a PUBLISH
+    /// with a negative PUBACK.
+    pub fn with_dynsec(dynsec: &[u8]) -> Broker {
+        let plugin = [
+            "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/mosquitto_dynamic_security.so",
+            "/usr/local/lib/mosquitto_dynamic_security.so",
+        ]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("mosquitto_dynamic_security.so (ships with mosquitto 2.0)");
+        Broker::with_files(
+            &[("dynsec.json", dynsec)],
+            &format!(
+                "user root\nallow_anonymous true\nplugin {plugin}\n\
+                 plugin_opt_config_file {{dir}}/dynsec.json\n"
+            ),
+        )
+    }
+
     /// Like `with_files`, with `env` (`{dir}` replaced as in `extra`) added
     /// to mosquitto's environment: `OPENSSL_CONF` caps what its TLS
     /// listeners speak where mosquitto's own options cannot.

@@ -24,15 +24,6 @@ pub fn broker() -> Broker {
 /// delivery), so a refused subscription needs the dynamic security plugin:
 /// anonymous clients may subscribe to `ok/#` only.
 pub fn broker_refusing_subscriptions() -> Broker {
-    let plugin = [
-        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-        "/usr/lib/mosquitto_dynamic_security.so",
-        "/usr/local/lib/mosquitto_dynamic_security.so",
-    ]
-    .into_iter()
-    .find(|p| std::path::Path::new(p).exists())
-    .expect("mosquitto_dynamic_security.so (ships with mosquitto 2.0)");
     let dynsec = br#"{
   "defaultACLAccess": {"publishClientSend": true, "publishClientReceive": true,
                        "subscribe": false, "unsubscribe": true},
@@ -43,13 +34,7 @@ pub fn broker_refusing_subscriptions() -> Broker {
   ]}],
   "anonymousGroup": "anonymous"
 }"#;
-    Broker::with_files(
-        &[("dynsec.json", dynsec)],
-        &format!(
-            "user root\nallow_anonymous true\nplugin {plugin}\n\
-             plugin_opt_config_file {{dir}}/dynsec.json\n"
-        ),
-    )
+    Broker::with_dynsec(dynsec)
 }
 
 /// Waits (bounded) until `broker` logged that client `id` subscribed to
