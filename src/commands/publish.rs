@@ -157,7 +157,9 @@ enum End {
 /// Connects, runs `body`, and disconnects cleanly whatever `body` returned;
 /// SIGINT/SIGTERM end it as `Error::Interrupted`. Unlike a request, success
 /// needs the DISCONNECT to have been written (spec §7): a connection lost
-/// after the last acknowledgement still fires the Will.
+/// after the last acknowledgement still fires the Will. (Its first half is
+/// request's `with_session`: sharing it through one more async function
+/// measured 3.28 against 3.24 MiB peak RSS on the one-shot request.)
 async fn with_session(
     conn: &ConnectionSettings,
     deadline: Option<Instant>,
