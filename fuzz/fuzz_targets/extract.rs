@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mqrr::cli::RequestArgs;
+use mqrr::cli::{Extraction, RequestArgs};
 use mqrr::config::RequestSettings;
 use mqrr_fuzz::{parts, text};
 
@@ -26,13 +26,15 @@ fuzz_target!(|data: &[u8]| {
     let args = RequestArgs {
         topic: Some("req".into()),
         response_topic: Some("resp".into()),
-        json: on(1, json),
-        regex: on(2, regex),
-        fields: on(4, fields),
-        delimiter: if delimiter.is_empty() && steps & 8 == 0 {
-            ",".into()
-        } else {
-            text(delimiter)
+        extraction: Extraction {
+            json: on(1, json),
+            regex: on(2, regex),
+            fields: on(4, fields),
+            delimiter: if delimiter.is_empty() && steps & 8 == 0 {
+                ",".into()
+            } else {
+                text(delimiter)
+            },
         },
         ..Default::default()
     };
